@@ -1,0 +1,1 @@
+//! Mojibake repair (being written).
