@@ -15,7 +15,10 @@ pub struct Effort {
 
 impl Effort {
     pub fn hours(h: f64) -> Effort {
-        Effort { min_hours: h, max_hours: h }
+        Effort {
+            min_hours: h,
+            max_hours: h,
+        }
     }
 
     /// Parse the first effort phrase in `text`: `2 weeks`, `1.5 weeks`, `3 days`, `(8h)`,
@@ -44,9 +47,14 @@ fn number(chars: &[char], mut i: usize) -> Option<(f64, usize)> {
     while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
         i += 1;
     }
-    let s: String = chars[start..i].iter().map(|c| if *c == ',' { '.' } else { *c }).collect();
+    let s: String = chars[start..i]
+        .iter()
+        .map(|c| if *c == ',' { '.' } else { *c })
+        .collect();
     let s = s.trim_end_matches('.');
-    s.parse::<f64>().ok().map(|v| (v, start + s.chars().count()))
+    s.parse::<f64>()
+        .ok()
+        .map(|v| (v, start + s.chars().count()))
 }
 
 fn skip_ws(chars: &[char], mut i: usize) -> usize {
@@ -60,7 +68,8 @@ fn parse_at(chars: &[char], i: usize) -> Option<Effort> {
     let (lo, mut j) = number(chars, i)?;
     let mut hi = lo;
     let k = skip_ws(chars, j);
-    if k < chars.len() && matches!(chars[k], '-' | '–' | '—' | '~') || starts_word(chars, k, "to") {
+    if k < chars.len() && matches!(chars[k], '-' | '–' | '—' | '~') || starts_word(chars, k, "to")
+    {
         let skip = if chars.get(k) == Some(&'t') { 2 } else { 1 };
         let m = skip_ws(chars, k + skip);
         if m < chars.len() && chars[m].is_ascii_digit() {
@@ -71,12 +80,18 @@ fn parse_at(chars: &[char], i: usize) -> Option<Effort> {
         }
     }
     let u = skip_ws(chars, j);
-    let unit: String = chars[u..].iter().take_while(|c| c.is_alphabetic()).collect::<String>();
+    let unit: String = chars[u..]
+        .iter()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>();
     let factor = unit_factor(&unit.to_lowercase())?;
     if !(lo.is_finite() && hi.is_finite()) || hi < lo {
         return None;
     }
-    Some(Effort { min_hours: lo * factor, max_hours: hi * factor })
+    Some(Effort {
+        min_hours: lo * factor,
+        max_hours: hi * factor,
+    })
 }
 
 fn starts_word(chars: &[char], i: usize, w: &str) -> bool {

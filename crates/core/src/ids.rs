@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn slugs_keep_letters_of_any_script_and_drop_punctuation() {
-        assert_eq!(slug("**Install** structured-logging library!", 60), "install-structured-logging-library");
+        assert_eq!(
+            slug("**Install** structured-logging library!", 60),
+            "install-structured-logging-library"
+        );
         assert_eq!(slug("🎯 Phase 1: Production", 60), "phase-1-production");
         assert_eq!(slug("入力システム 実装", 60), "入力システム-実装");
         assert_eq!(slug("alpha beta gamma delta", 12), "alpha-beta");

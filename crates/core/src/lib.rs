@@ -13,8 +13,8 @@ pub mod plan;
 pub mod priority;
 pub mod schedule;
 pub mod status;
+pub use analysis::Analysis;
 pub mod lint;
-
 
 pub use effort::Effort;
 pub use finding::{Finding, Severity};

@@ -169,7 +169,10 @@ pub enum ClaimKind {
         unit: Option<String>,
     },
     /// `Total Tasks: 47`, `Phase 1: 5 critical tasks`.
-    TaskCount { count: u32, priority: Option<Priority> },
+    TaskCount {
+        count: u32,
+        priority: Option<Priority>,
+    },
     /// `CORE-001 → SEC-001 → ...` under a Critical Path heading.
     CriticalPath { ids: Vec<String> },
     /// One row of a dependency matrix: `task` depends on `depends_on`.
@@ -189,7 +192,9 @@ impl Plan {
     /// hyphens and underscores do not matter (`step 7` finds `Step 7`).
     pub fn find(&self, id: &str) -> Option<usize> {
         let want = crate::ids::normalize(id);
-        self.tasks.iter().position(|t| crate::ids::normalize(&t.id) == want)
+        self.tasks
+            .iter()
+            .position(|t| crate::ids::normalize(&t.id) == want)
     }
 
     /// Tasks of section `s` and all its subsections, in document order.

@@ -140,9 +140,15 @@ mod tests {
     #[test]
     fn status_words_are_recognised_whatever_their_case_and_punctuation() {
         assert_eq!(Declared::from_words("**COMPLETED**"), Some(Declared::Done));
-        assert_eq!(Declared::from_words("In Progress"), Some(Declared::InProgress));
+        assert_eq!(
+            Declared::from_words("In Progress"),
+            Some(Declared::InProgress)
+        );
         assert_eq!(Declared::from_words("(READY)"), Some(Declared::Ready));
-        assert_eq!(Declared::from_words("Not Started"), Some(Declared::NotStarted));
+        assert_eq!(
+            Declared::from_words("Not Started"),
+            Some(Declared::NotStarted)
+        );
         assert_eq!(Declared::from_words("Quick Win"), None);
     }
 
