@@ -408,41 +408,15 @@ enum Scope {
     Unknown,
 }
 
-const STOPWORDS: &[&str] = &[
-    "overall",
-    "total",
-    "progress",
-    "project",
-    "plan",
-    "status",
-    "current",
-    "the",
-    "of",
-    "and",
-    "complete",
-    "completed",
-    "done",
-    "tasks",
-    "task",
-    "steps",
-    "step",
-    "items",
-    "summary",
-];
-
 fn tokens(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    crate::plan::words(s)
 }
 
 fn resolve_scope(plan: &Plan, scope: &str, claim_section: Option<usize>, a: &Analysis) -> Scope {
-    let want: Vec<String> = tokens(scope)
+    let meaningful = tokens(scope)
         .into_iter()
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .collect();
-    if want.is_empty() {
+        .any(|w| !crate::plan::SCOPE_STOPWORDS.contains(&w.as_str()));
+    if !meaningful {
         // "Overall Progress", "Total Tasks": the plan, unless the claim sits in a section
         // of its own tasks (a heading that counts its own items).
         return match claim_section {
@@ -452,27 +426,8 @@ fn resolve_scope(plan: &Plan, scope: &str, claim_section: Option<usize>, a: &Ana
             _ => Scope::Plan,
         };
     }
-    // The section whose title holds every scope word (as a multiset), fewest extra words.
-    let mut best: Option<(usize, usize)> = None;
-    for (i, sec) in plan.sections.iter().enumerate() {
-        let mut have = tokens(&sec.title);
-        let mut ok = true;
-        for w in &want {
-            match have.iter().position(|h| h == w) {
-                Some(p) => {
-                    have.remove(p);
-                }
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if ok && best.is_none_or(|(_, extra)| have.len() < extra) {
-            best = Some((i, have.len()));
-        }
-    }
-    best.map_or(Scope::Unknown, |(i, _)| Scope::Section(i))
+    plan.find_section(scope)
+        .map_or(Scope::Unknown, Scope::Section)
 }
 
 fn scope_tasks(plan: &Plan, scope: &Scope) -> Vec<usize> {
@@ -497,7 +452,7 @@ fn scope_name(plan: &Plan, scope: &Scope) -> String {
 
 fn claims(a: &Analysis, out: &mut Vec<Finding>) {
     let plan = a.plan;
-    let mut matrix: HashMap<String, (u32, Vec<&DepRef>)> = HashMap::new();
+    let mut matrix: HashMap<String, (u32, Vec<(u32, &DepRef)>)> = HashMap::new();
     for c in &plan.claims {
         match &c.kind {
             ClaimKind::Progress {
@@ -512,7 +467,7 @@ fn claims(a: &Analysis, out: &mut Vec<Finding>) {
                 let e = matrix
                     .entry(crate::ids::normalize(&m.task))
                     .or_insert((c.line, Vec::new()));
-                e.1.extend(m.depends_on.iter());
+                e.1.extend(m.depends_on.iter().map(|d| (c.line, d)));
             }
             ClaimKind::TaskStatus { .. } => {}
         }
@@ -801,7 +756,13 @@ fn critical_path_claim(a: &Analysis, line: u32, ids: &[String], out: &mut Vec<Fi
     }
 }
 
-fn matrix_row(a: &Analysis, task: &str, line: u32, deps: &[&DepRef], out: &mut Vec<Finding>) {
+fn matrix_row(
+    a: &Analysis,
+    task: &str,
+    line: u32,
+    deps: &[(u32, &DepRef)],
+    out: &mut Vec<Finding>,
+) {
     let plan = a.plan;
     let Some(i) = plan.find(task) else {
         push(
@@ -814,11 +775,13 @@ fn matrix_row(a: &Analysis, task: &str, line: u32, deps: &[&DepRef], out: &mut V
         return;
     };
     let mut said: BTreeSet<usize> = BTreeSet::new();
-    for d in deps {
+    let mut said_at: HashMap<usize, u32> = HashMap::new();
+    for (row, d) in deps {
         match d {
             DepRef::Id(id) => match plan.find(id) {
                 Some(j) if j != i => {
                     said.insert(j);
+                    said_at.entry(j).or_insert(*row);
                 }
                 Some(_) => {}
                 None => push(
@@ -835,7 +798,10 @@ fn matrix_row(a: &Analysis, task: &str, line: u32, deps: &[&DepRef], out: &mut V
                 let mut p = plan.clone();
                 p.tasks[i] = t;
                 let an = Analysis::new(&p);
-                said.extend(an.direct[i].iter().copied());
+                for &j in &an.direct[i] {
+                    said.insert(j);
+                    said_at.entry(j).or_insert(*row);
+                }
             }
         }
     }
@@ -858,6 +824,12 @@ fn matrix_row(a: &Analysis, task: &str, line: u32, deps: &[&DepRef], out: &mut V
     if !missing.is_empty() {
         parts.push(format!("the matrix leaves out {}", names(plan, &missing)));
     }
+    let line = extra
+        .iter()
+        .filter_map(|j| said_at.get(j))
+        .copied()
+        .min()
+        .unwrap_or(line);
     let t = &plan.tasks[i];
     let own_line = t
         .deps_line

@@ -218,6 +218,38 @@ impl Plan {
         false
     }
 
+    /// The section a few words name (`Phase 2`, `Month 1 Week 2`): the one whose title holds
+    /// every word (counting repeats), with the fewest other words; ties go to the first.
+    /// Words such as "overall", "progress" or "tasks" are ignored.
+    pub fn find_section(&self, label: &str) -> Option<usize> {
+        let want: Vec<String> = words(label)
+            .into_iter()
+            .filter(|w| !SCOPE_STOPWORDS.contains(&w.as_str()))
+            .collect();
+        if want.is_empty() {
+            return None;
+        }
+        let mut best: Option<(usize, (bool, usize))> = None;
+        for (i, sec) in self.sections.iter().enumerate() {
+            let mut have = words(&sec.title);
+            // Words in the same order side by side ("Phase 2") beat scattered ones
+            // ("Phase 3 ... (2-3 weeks)").
+            let scattered = !have.windows(want.len()).any(|w| w == want.as_slice());
+            let all = want.iter().all(|w| match have.iter().position(|h| h == w) {
+                Some(p) => {
+                    have.remove(p);
+                    true
+                }
+                None => false,
+            });
+            let score = (scattered, have.len());
+            if all && best.is_none_or(|(_, b)| score < b) {
+                best = Some((i, score));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
     /// Titles from the top-level section down to `s`.
     pub fn section_path(&self, s: usize) -> Vec<&str> {
         let mut out = Vec::new();
@@ -229,4 +261,35 @@ impl Plan {
         out.reverse();
         out
     }
+}
+
+/// Words that say "how much" rather than "which part" in a claim's label.
+pub const SCOPE_STOPWORDS: &[&str] = &[
+    "overall",
+    "total",
+    "progress",
+    "project",
+    "plan",
+    "status",
+    "current",
+    "the",
+    "of",
+    "and",
+    "complete",
+    "completed",
+    "done",
+    "tasks",
+    "task",
+    "steps",
+    "step",
+    "items",
+    "summary",
+];
+
+/// Lower-case alphanumeric words of a text.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }

@@ -122,8 +122,8 @@ impl Declared {
     pub fn from_emoji(e: &str) -> Option<Declared> {
         let e = e.trim_end_matches('\u{FE0F}');
         Some(match e {
-            "✅" | "✔" | "☑" | "✓" | "🟢" => Declared::Done,
-            "🔄" | "🚧" | "🔨" | "🏗" | "⚙" | "🟡" => Declared::InProgress,
+            "✅" | "✔" | "☑" | "✓" => Declared::Done,
+            "🔄" | "🚧" | "🔨" => Declared::InProgress,
             "📋" => Declared::Next,
             "⏸" | "🛑" | "🔒" => Declared::Blocked,
             "❌" | "⬜" | "⏳" | "☐" | "🔲" => Declared::NotStarted,

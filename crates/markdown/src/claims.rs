@@ -1,0 +1,515 @@
+//! Claims a document makes about itself: progress lines, task counts, status summaries,
+//! a drawn critical path and a dependency matrix. Extraction only; lint checks them.
+
+use taskman_core::{ClaimKind, Declared, DepRef, MatrixEntry, Priority};
+
+use crate::inline;
+
+/// Text of a line with markup that does not change its meaning removed.
+pub(crate) fn plain(line: &str) -> String {
+    line.replace("**", "").replace("__", "").replace('`', "")
+}
+
+/// The label before the first colon (`Overall Progress: ...` -> `Overall Progress`).
+fn label_of(line: &str) -> (&str, &str) {
+    match line.split_once(':') {
+        Some((l, r)) if l.split_whitespace().count() <= 6 && !l.contains("http") => (l.trim(), r),
+        _ => ("", line),
+    }
+}
+
+fn strip_list_prefix(s: &str) -> &str {
+    let t = s.trim_start().trim_start_matches('>').trim_start();
+    let t = t.trim_start_matches(['-', '*', '+']).trim_start();
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let t = if digits > 0 && t[digits..].starts_with(['.', ')']) {
+        t[digits + 1..].trim_start()
+    } else {
+        t
+    };
+    let t = t
+        .strip_prefix("[ ]")
+        .or_else(|| t.strip_prefix("[x]"))
+        .or_else(|| t.strip_prefix("[X]"))
+        .unwrap_or(t);
+    t.trim_start()
+}
+
+fn num_before(s: &str, end: usize) -> Option<(f64, usize)> {
+    let b = s.as_bytes();
+    let mut i = end;
+    while i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.') {
+        i -= 1;
+    }
+    if i == end {
+        return None;
+    }
+    s[i..end]
+        .trim_start_matches('.')
+        .parse()
+        .ok()
+        .map(|v| (v, i))
+}
+
+fn int_after(s: &str, start: usize) -> Option<(u32, usize)> {
+    let digits: String = s[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    digits.parse().ok().map(|v| (v, start + digits.len()))
+}
+
+fn percent_after(s: &str) -> Option<f64> {
+    // `(11%)` or ` 11%` right after.
+    let t = s.trim_start().trim_start_matches('(').trim_start();
+    let n: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    if n.is_empty() || !t[n.len()..].starts_with('%') {
+        return None;
+    }
+    n.parse().ok()
+}
+
+const UNITS: &[&str] = &[
+    "steps",
+    "step",
+    "tasks",
+    "task",
+    "items",
+    "item",
+    "phases",
+    "phase",
+    "stories",
+    "milestones",
+    "done",
+    "complete",
+    "completed",
+];
+const PROGRESS_WORDS: &[&str] = &[
+    "progress",
+    "complete",
+    "completed",
+    "done",
+    "finished",
+    "ready",
+    "status",
+];
+
+/// Claims on one line of prose (a paragraph line, a list item, a heading).
+pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)> {
+    let line = plain(strip_list_prefix(raw));
+    let mut out = Vec::new();
+    let (label, rest) = label_of(&line);
+    let label_l = label.to_lowercase();
+    let mut found_fraction = false;
+
+    // `11/100 steps (11%)`, `(5/26)`.
+    let b = rest.as_bytes();
+    for (i, _) in rest.match_indices('/') {
+        let Some((done, _)) = num_before(rest, i.min(b.len())).filter(|(v, _)| v.fract() == 0.0)
+        else {
+            continue;
+        };
+        let after_slash = i + 1;
+        let Some((total, end)) = int_after(rest, after_slash) else {
+            continue;
+        };
+        let tail = &rest[end..];
+        let unit = tail
+            .split_whitespace()
+            .next()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|w| UNITS.contains(&w.as_str()));
+        let pct = percent_after(unit.as_ref().map_or(tail, |u| {
+            &tail[tail.find(u.as_str()).map_or(0, |p| p + u.len())..]
+        }));
+        let in_parens = rest[..i]
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .ends_with('(')
+            && tail.starts_with(')');
+        let labelled = PROGRESS_WORDS.iter().any(|w| label_l.contains(w));
+        if unit.is_none() && pct.is_none() && !(is_heading && in_parens) && !labelled {
+            continue;
+        }
+        if (done as u32) > total || total == 0 {
+            continue;
+        }
+        let unit = unit.filter(|u| !matches!(u.as_str(), "done" | "complete" | "completed"));
+        out.push((
+            label.to_string(),
+            ClaimKind::Progress {
+                done: Some(done as u32),
+                total: Some(total),
+                percent: pct,
+                unit,
+            },
+        ));
+        found_fraction = true;
+        break;
+    }
+    // `62.5% (5 of 8 phases complete)`, `5 of 8 phases complete`.
+    if !found_fraction {
+        let lower = rest.to_lowercase();
+        if let Some(p) = lower.find(" of ") {
+            if let (Some((done, _)), Some((total, end))) =
+                (num_before(&lower, p), int_after(&lower, p + 4))
+            {
+                let tail = lower[end..].trim_start();
+                let unit: String = tail.chars().take_while(|c| c.is_alphabetic()).collect();
+                let after_unit = tail[unit.len()..].trim_start();
+                let completes = ["complete", "completed", "done", "finished"]
+                    .iter()
+                    .any(|w| after_unit.starts_with(w));
+                if completes && done.fract() == 0.0 && (done as u32) <= total {
+                    let pct = lower[..p]
+                        .rfind('%')
+                        .and_then(|q| num_before(&lower, q))
+                        .map(|(v, _)| v);
+                    let unit = (!unit.is_empty()).then_some(unit);
+                    out.push((
+                        label.to_string(),
+                        ClaimKind::Progress {
+                            done: Some(done as u32),
+                            total: Some(total),
+                            percent: pct,
+                            unit,
+                        },
+                    ));
+                    found_fraction = true;
+                }
+            }
+        }
+    }
+    // `62.5% overall progress`, `Current Status: 60% production ready`, `76.3% Complete`.
+    if !found_fraction {
+        if let Some(q) = rest.find('%') {
+            if let Some((pct, _)) = num_before(rest, q) {
+                let after = rest[q + 1..].trim_start().to_lowercase();
+                let next_words: String = after
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let says = PROGRESS_WORDS.iter().any(|w| next_words.contains(w))
+                    || ["progress", "status"].iter().any(|w| label_l.contains(w))
+                        && !after.starts_with('+');
+                let not_target =
+                    !rest[..q].contains(['≥', '>', '<', '≤', '~', '→']) && !after.starts_with('→');
+                if says && not_target && pct <= 100.0 {
+                    out.push((
+                        label.to_string(),
+                        ClaimKind::Progress {
+                            done: None,
+                            total: None,
+                            percent: Some(pct),
+                            unit: None,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    // `Total Tasks: 47`, `Phase 1: 5 critical tasks`.
+    let l_trim = rest.trim_start();
+    if label_l.contains("total task") || label_l == "tasks" || label_l == "task count" {
+        if let Some((n, _)) = int_after(l_trim, 0) {
+            out.push((
+                String::new(),
+                ClaimKind::TaskCount {
+                    count: n,
+                    priority: None,
+                },
+            ));
+        }
+    } else if !label.is_empty() {
+        if let Some((n, end)) = int_after(l_trim, 0) {
+            let words: Vec<String> = l_trim[end..]
+                .split_whitespace()
+                .take(3)
+                .map(|w| w.to_lowercase())
+                .collect();
+            let (prio, k) = match words.first().and_then(|w| Priority::parse(w)) {
+                Some(p) => (
+                    Some(p),
+                    if words.get(1).is_some_and(|w| w == "priority") {
+                        2
+                    } else {
+                        1
+                    },
+                ),
+                None => (None, 0),
+            };
+            if words.get(k).is_some_and(|w| w == "tasks" || w == "task") {
+                out.push((
+                    label.to_string(),
+                    ClaimKind::TaskCount {
+                        count: n,
+                        priority: prio,
+                    },
+                ));
+            }
+        }
+    }
+    // `Critical Path: A → B → C`.
+    if label_l.contains("critical path") {
+        if let Some(ids) = arrow_ids(rest) {
+            out.push((String::new(), ClaimKind::CriticalPath { ids }));
+        }
+    }
+    out
+}
+
+/// `Step 8: Integration Tests (READY)`, `Step 10: Load Testing (BLOCKED on Step 8)`: a
+/// summary line naming a task and its status.
+pub(crate) fn scan_status_line(raw: &str) -> Option<ClaimKind> {
+    let line = plain(strip_list_prefix(raw));
+    let (id, _) = inline::split_id(&line);
+    let (id, _) = id?;
+    let open = line.rfind('(')?;
+    let inner = line[open + 1..].trim_end().strip_suffix(')')?;
+    let word = inner.split(" on ").next().unwrap_or(inner);
+    let declared = Declared::from_words(word)?;
+    Some(ClaimKind::TaskStatus { id, declared })
+}
+
+fn arrow_ids(s: &str) -> Option<Vec<String>> {
+    let norm = s
+        .replace("->", "→")
+        .replace('➜', "→")
+        .replace('⟶', "→")
+        .replace('⇒', "→");
+    if !norm.contains('→') {
+        return None;
+    }
+    let ids: Vec<String> = norm
+        .split('→')
+        .map(|p| {
+            let p = p.trim();
+            let p = p.split('(').next().unwrap_or(p).trim();
+            p.trim_matches(|c: char| !c.is_alphanumeric()).to_string()
+        })
+        .collect();
+    let looks = |x: &String| inline::split_id(x).0.is_some();
+    (ids.len() >= 2 && ids.iter().all(looks)).then_some(ids)
+}
+
+/// Claims inside a code block: a drawn critical path, or a dependency matrix
+/// (`X ← A, B` rows and `├── Y` children under a root `X`). `heading` is the title of the
+/// section the block stands in. Returns (line offset within the block, claim).
+pub(crate) fn scan_code(content: &str, heading: &str) -> Vec<(usize, ClaimKind)> {
+    let h = heading.to_lowercase();
+    let mut out = Vec::new();
+    if h.contains("critical path") {
+        for (k, line) in content.lines().enumerate() {
+            if let Some(ids) = arrow_ids(line) {
+                out.push((k, ClaimKind::CriticalPath { ids }));
+            }
+        }
+        return out;
+    }
+    if !(h.contains("dependenc") || h.contains("matrix")) {
+        return out;
+    }
+    let mut root: Option<String> = None;
+    for (k, line) in content.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() {
+            root = None;
+            continue;
+        }
+        let tree = t.starts_with(['├', '└', '│', '|', '`', '+']);
+        let body = t.trim_start_matches(['├', '└', '│', '─', '|', '`', '+', '-', ' ']);
+        let id_of = |s: &str| -> Option<String> {
+            let s = s.trim();
+            let (id, _) = inline::split_id(s);
+            id.map(|(i, _)| i)
+        };
+        if tree {
+            if let (Some(r), Some(child)) = (&root, id_of(body)) {
+                out.push((
+                    k,
+                    ClaimKind::Matrix(MatrixEntry {
+                        task: child,
+                        depends_on: vec![DepRef::Id(r.clone())],
+                    }),
+                ));
+            }
+            continue;
+        }
+        let (lhs, rhs) = match body.split_once('←').or_else(|| body.split_once("<-")) {
+            Some((l, r)) => (l, Some(r)),
+            None => (body, None),
+        };
+        let Some(task) = id_of(lhs) else {
+            root = None;
+            continue;
+        };
+        root = Some(task.clone());
+        if let Some(r) = rhs {
+            let deps: Vec<DepRef> = inline::parse_deps(r)
+                .into_iter()
+                .filter(|d| match d {
+                    DepRef::Id(x) => inline::split_id(x).0.is_some(),
+                    DepRef::AllPrevious => true,
+                })
+                .collect();
+            if !deps.is_empty() {
+                out.push((
+                    k,
+                    ClaimKind::Matrix(MatrixEntry {
+                        task,
+                        depends_on: deps,
+                    }),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(
+        line: &str,
+    ) -> Option<(
+        String,
+        Option<u32>,
+        Option<u32>,
+        Option<f64>,
+        Option<String>,
+    )> {
+        scan_line(line, false)
+            .into_iter()
+            .find_map(|(s, k)| match k {
+                ClaimKind::Progress {
+                    done,
+                    total,
+                    percent,
+                    unit,
+                } => Some((s, done, total, percent, unit)),
+                _ => None,
+            })
+    }
+
+    #[test]
+    fn progress_lines_in_the_seed_styles() {
+        assert_eq!(
+            progress("- **Overall Progress**: 11/100 steps (11%) 🔄"),
+            Some((
+                "Overall Progress".into(),
+                Some(11),
+                Some(100),
+                Some(11.0),
+                Some("steps".into())
+            ))
+        );
+        assert_eq!(
+            progress("**Overall Progress**: 62.5% (5 of 8 phases complete)"),
+            Some((
+                "Overall Progress".into(),
+                Some(5),
+                Some(8),
+                Some(62.5),
+                Some("phases".into())
+            ))
+        );
+        assert_eq!(
+            progress("**Current Status**: Phase 0.5 Complete (62.5% overall progress)"),
+            Some(("Current Status".into(), None, None, Some(62.5), None))
+        );
+        assert_eq!(
+            progress("**Current Status:** 60% production ready").map(|p| p.3),
+            Some(Some(60.0))
+        );
+    }
+
+    #[test]
+    fn numbers_that_are_not_progress_are_ignored() {
+        assert_eq!(progress("- [ ] Achieve ≥70% unit test coverage"), None);
+        assert_eq!(progress("**Date**: 2025/12/25"), None);
+        assert_eq!(
+            progress("- [ ] Test Coverage: 90%+ across all modules"),
+            None
+        );
+        assert_eq!(progress("Uptime 24/7 monitoring"), None);
+    }
+
+    #[test]
+    fn task_counts() {
+        let c = scan_line("**Total Tasks:** 47 discrete implementation tasks", false);
+        assert!(matches!(
+            c[0].1,
+            ClaimKind::TaskCount {
+                count: 47,
+                priority: None
+            }
+        ));
+        let c = scan_line(
+            "- [ ] **Phase 1:** 5 critical tasks completed (Foundation)",
+            false,
+        );
+        assert_eq!(c[0].0, "Phase 1");
+        assert!(matches!(
+            c[0].1,
+            ClaimKind::TaskCount {
+                count: 5,
+                priority: Some(Priority::Critical)
+            }
+        ));
+        let c = scan_line("- [ ] **Phase 2:** 4 high priority tasks completed", false);
+        assert!(matches!(
+            c[0].1,
+            ClaimKind::TaskCount {
+                count: 4,
+                priority: Some(Priority::High)
+            }
+        ));
+    }
+
+    #[test]
+    fn status_summary_lines() {
+        assert!(matches!(
+            scan_status_line("2. **Step 8**: Integration Tests (READY)"),
+            Some(ClaimKind::TaskStatus { ref id, declared: Declared::Ready }) if id == "Step 8"
+        ));
+        assert!(matches!(
+            scan_status_line("4. **Step 10**: Load Testing (BLOCKED on Step 8)"),
+            Some(ClaimKind::TaskStatus {
+                declared: Declared::Blocked,
+                ..
+            })
+        ));
+        assert!(scan_status_line("1. **Tests**: All new tests pass").is_none());
+    }
+
+    #[test]
+    fn drawn_critical_path_and_matrix() {
+        let c = scan_code("CORE-001 → SEC-001 → VALIDATION-001\n", "Critical Path");
+        assert!(matches!(&c[0].1, ClaimKind::CriticalPath { ids } if ids.len() == 3));
+        let m = scan_code(
+            "CORE-001 (API Layer) ← Foundation\n├── SEC-001 (Authentication)\n└── ERROR-001 (Errors)\n\nPERF-001 (Performance) ← CORE-001, MONITORING-001\nDEPLOY-001 (CI/CD) ← ALL previous tasks\n",
+            "Task Dependencies",
+        );
+        let rows: Vec<String> = m
+            .iter()
+            .map(|(_, k)| match k {
+                ClaimKind::Matrix(e) => format!("{}<{}", e.task, e.depends_on.len()),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            ["SEC-001<1", "ERROR-001<1", "PERF-001<2", "DEPLOY-001<1"]
+        );
+    }
+}

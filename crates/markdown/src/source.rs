@@ -1,0 +1,284 @@
+//! The text the reader analyses, and the way back to the original bytes.
+//!
+//! The reader works on clean UTF-8: the byte-order mark removed, invalid bytes shown as
+//! U+FFFD and mojibake repaired. Every such change is an [`Edit`], so any position in the
+//! clean text maps back to a position in the original bytes ([`Source::to_orig`]). None of
+//! these changes touches a line ending, so line numbers are the same in both.
+
+use std::ops::Range;
+
+use crate::Diagnostic;
+use crate::mojibake::{self, Codepage};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Edit {
+    text: Range<usize>,
+    orig: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub text: String,
+    edits: Vec<Edit>,
+    line_starts: Vec<usize>,
+    pub codepage: Option<Codepage>,
+}
+
+impl Source {
+    pub fn new(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Source {
+        let (decoded, decode_edits) = decode(bytes);
+        let detection = mojibake::detect(&decoded);
+        let mut text = String::with_capacity(decoded.len());
+        let mut edits = Vec::new();
+        let codepage = detection.as_ref().map(|d| d.codepage);
+        let repairs = detection.map(|d| d.repairs).unwrap_or_default();
+        let dmap = Mapper {
+            edits: &decode_edits,
+        };
+        let mut pending_lines: Vec<(usize, String)> = Vec::new();
+        // Decode edits and repairs never overlap: merge them in decoded order.
+        let mut events: Vec<(usize, Option<&Edit>, Option<&mojibake::Repair>)> = decode_edits
+            .iter()
+            .map(|e| (e.text.start, Some(e), None))
+            .chain(repairs.iter().map(|r| (r.range.start, None, Some(r))))
+            .collect();
+        events.sort_by_key(|e| e.0);
+        let mut last = 0;
+        for (_, dec, rep) in events {
+            if let Some(e) = dec {
+                text.push_str(&decoded[last..e.text.start]);
+                let start = text.len();
+                text.push_str(&decoded[e.text.clone()]);
+                edits.push(Edit {
+                    text: start..text.len(),
+                    orig: e.orig.clone(),
+                });
+                last = e.text.end;
+            } else if let Some(r) = rep {
+                text.push_str(&decoded[last..r.range.start]);
+                let start = text.len();
+                text.push_str(&r.replacement);
+                edits.push(Edit {
+                    text: start..text.len(),
+                    orig: dmap.to_orig(r.range.start)..dmap.to_orig(r.range.end),
+                });
+                if !r.alternatives.is_empty() {
+                    let alts: Vec<&str> =
+                        r.alternatives.iter().take(6).map(String::as_str).collect();
+                    pending_lines.push((
+                        start,
+                        format!(
+                            "a byte was lost here; read as {}, but it could also have been {}",
+                            r.replacement,
+                            alts.join(" ")
+                        ),
+                    ));
+                }
+                last = r.range.end;
+            }
+        }
+        text.push_str(&decoded[last..]);
+        edits.sort_by_key(|e| (e.text.start, e.text.end));
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        let src = Source {
+            text,
+            edits,
+            line_starts,
+            codepage,
+        };
+        if let Some(cp) = codepage {
+            let n = repairs.len();
+            let first = src
+                .edits
+                .iter()
+                .find(|e| !e.text.is_empty())
+                .map_or(1, |e| src.line_of(e.text.start));
+            diags.push(Diagnostic {
+                line: first,
+                message: format!(
+                    "repaired {n} mojibake sequence{} (UTF-8 text that had been decoded as {})",
+                    if n == 1 { "" } else { "s" },
+                    cp.name()
+                ),
+            });
+        }
+        // One note per kind of guess, not one per occurrence.
+        let mut groups: Vec<(String, u32, usize)> = Vec::new();
+        for (pos, msg) in pending_lines {
+            match groups.iter_mut().find(|g| g.0 == msg) {
+                Some(g) => g.2 += 1,
+                None => groups.push((msg, src.line_of(pos), 1)),
+            }
+        }
+        for (msg, line, n) in groups {
+            let times = if n > 1 {
+                format!(" ({n} times, first here)")
+            } else {
+                String::new()
+            };
+            diags.push(Diagnostic {
+                line,
+                message: format!("{msg}{times}"),
+            });
+        }
+        for e in &decode_edits {
+            if e.orig.len() != 3 || e.orig.start != 0 || bytes.get(..3) != Some(b"\xEF\xBB\xBF") {
+                let line = 1 + bytes[..e.orig.start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count() as u32;
+                diags.push(Diagnostic {
+                    line,
+                    message: format!(
+                        "{} byte(s) are not valid UTF-8; read as U+FFFD",
+                        e.orig.len()
+                    ),
+                });
+            }
+        }
+        src
+    }
+
+    /// The original byte offset of clean-text offset `pos`.
+    pub fn to_orig(&self, pos: usize) -> usize {
+        Mapper { edits: &self.edits }.to_orig(pos)
+    }
+
+    pub fn to_orig_range(&self, r: &Range<usize>) -> Range<usize> {
+        let start = self.to_orig(r.start);
+        let end = if r.end == r.start {
+            start
+        } else {
+            self.to_orig(r.end)
+        };
+        start..end
+    }
+
+    /// 1-based line of a clean-text offset.
+    pub fn line_of(&self, pos: usize) -> u32 {
+        self.line_starts.partition_point(|&s| s <= pos) as u32
+    }
+
+    /// Clean-text range of a 1-based line, without its line ending.
+    pub fn line_range(&self, line: u32) -> Range<usize> {
+        let i = (line as usize)
+            .saturating_sub(1)
+            .min(self.line_starts.len() - 1);
+        let start = self.line_starts[i];
+        let mut end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&s| s - 1);
+        if end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
+    }
+
+    pub fn line(&self, line: u32) -> &str {
+        &self.text[self.line_range(line)]
+    }
+
+    pub fn line_count(&self) -> u32 {
+        self.line_starts.len() as u32
+    }
+}
+
+struct Mapper<'a> {
+    edits: &'a [Edit],
+}
+
+impl Mapper<'_> {
+    fn to_orig(&self, pos: usize) -> usize {
+        let k = self.edits.partition_point(|e| e.text.start <= pos);
+        if k == 0 {
+            return pos;
+        }
+        // Several edits may start at `pos` (an empty one, then a real one): the last
+        // edit starting at or before `pos` decides.
+        let e = &self.edits[k - 1];
+        if pos >= e.text.end {
+            e.orig.end + (pos - e.text.end)
+        } else {
+            e.orig.start
+        }
+    }
+}
+
+/// UTF-8 decoding that never fails: the BOM is dropped and each invalid byte run becomes
+/// U+FFFD, each recorded as an edit.
+fn decode(bytes: &[u8]) -> (String, Vec<Edit>) {
+    let mut edits = Vec::new();
+    let mut rest = bytes;
+    let mut offset = 0;
+    if rest.starts_with(b"\xEF\xBB\xBF") {
+        edits.push(Edit {
+            text: 0..0,
+            orig: 0..3,
+        });
+        rest = &rest[3..];
+        offset = 3;
+    }
+    let mut text = String::with_capacity(rest.len());
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                text.push_str(s);
+                break;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                text.push_str(std::str::from_utf8(&rest[..good]).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len() - good);
+                let start = text.len();
+                text.push('\u{FFFD}');
+                edits.push(Edit {
+                    text: start..text.len(),
+                    orig: offset + good..offset + good + bad,
+                });
+                rest = &rest[good + bad..];
+                offset += good + bad;
+            }
+        }
+    }
+    (text, edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_after_a_bom_map_three_bytes_on() {
+        let mut d = Vec::new();
+        let s = Source::new(b"\xEF\xBB\xBF# T\n- [ ] a\n", &mut d);
+        assert_eq!(s.text, "# T\n- [ ] a\n");
+        assert_eq!(s.to_orig(0), 3);
+        assert_eq!(s.to_orig(6), 9);
+        assert_eq!(s.line_of(6), 2);
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_characters_and_map_back() {
+        let mut d = Vec::new();
+        let s = Source::new(b"a\xFFb\n", &mut d);
+        assert_eq!(s.text, "a\u{FFFD}b\n");
+        assert_eq!(s.to_orig(4), 2);
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn crlf_lines_exclude_the_carriage_return() {
+        let mut d = Vec::new();
+        let s = Source::new(b"one\r\ntwo\r\n", &mut d);
+        assert_eq!(s.line(1), "one");
+        assert_eq!(s.line(2), "two");
+    }
+}
