@@ -12,6 +12,7 @@
 //! too. [`mangle`] does the damage on purpose, to write new text in a document's own
 //! convention.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// A single-byte code page that UTF-8 text was wrongly decoded with.
@@ -121,7 +122,7 @@ pub fn detect(text: &str) -> Option<Detection> {
     }
     best.map(|(codepage, scan)| Detection {
         codepage,
-        repairs: into_repairs(scan.cands),
+        repairs: into_repairs(scan),
     })
 }
 
@@ -263,51 +264,55 @@ const UNASSIGNED: [u32; 120] = [
 
 /// Characters back to the bytes a code page decodes them from.
 struct ReverseMap {
-    /// Indexed by code point below 0x100; 0 when no byte decodes to it.
-    low: [u8; 256],
-    /// Code points from 0x100 on, sorted.
-    high: Vec<(u32, u8)>,
+    /// Indexed by code point below [`ReverseMap::DIRECT`]; 0 when no byte decodes to it.
+    direct: Vec<u8>,
+    /// The few code points from [`ReverseMap::DIRECT`] on (Mac Roman's U+F8FF, ﬁ, ﬂ).
+    rest: Vec<(u32, u8)>,
 }
 
 impl ReverseMap {
+    /// Past every code point of the tables but three (the highest is Mac Roman's ◊ U+25CA).
+    const DIRECT: u32 = 0x2600;
+
     fn new(cp: Codepage) -> Self {
-        let mut low = [0u8; 256];
-        let mut high = Vec::with_capacity(48);
+        let mut map = ReverseMap {
+            direct: vec![0; Self::DIRECT as usize],
+            rest: Vec::new(),
+        };
         for b in 0x80..=0xFF_u8 {
             if let Some(c) = cp.decode_byte(b) {
-                match u8::try_from(u32::from(c)) {
-                    Ok(u) => low[usize::from(u)] = b,
-                    Err(_) => high.push((u32::from(c), b)),
-                }
+                map.insert(u32::from(c), b);
             }
         }
         match cp {
             // Older mappings: 0xDB as the currency sign, 0xBD as the Ohm sign.
             Codepage::MacRoman => {
-                low[0xA4] = 0xDB;
-                high.push((0x2126, 0xBD));
+                map.insert(0xA4, 0xDB);
+                map.insert(0x2126, 0xBD);
             }
             // Tools that keep undefined bytes write them as C1 controls (and some decode
             // the whole 0x80..0x9F range that way).
             Codepage::Windows1252 | Codepage::Windows1254 => {
-                for u in 0x80..0xA0_u8 {
-                    low[usize::from(u)] = u;
+                for b in 0x80..0xA0_u8 {
+                    map.insert(u32::from(b), b);
                 }
             }
         }
-        high.sort_unstable();
-        ReverseMap { low, high }
+        map
+    }
+
+    fn insert(&mut self, u: u32, b: u8) {
+        match self.direct.get_mut(u as usize) {
+            Some(slot) => *slot = b,
+            None => self.rest.push((u, b)),
+        }
     }
 
     fn byte(&self, c: char) -> Option<u8> {
         let u = u32::from(c);
-        match u8::try_from(u) {
-            Ok(u) => Some(self.low[usize::from(u)]).filter(|&b| b != 0),
-            Err(_) => self
-                .high
-                .binary_search_by_key(&u, |&(k, _)| k)
-                .ok()
-                .map(|i| self.high[i].1),
+        match self.direct.get(u as usize) {
+            Some(&b) => Some(b).filter(|&b| b != 0),
+            None => self.rest.iter().find(|&&(k, _)| k == u).map(|&(_, b)| b),
         }
     }
 }
@@ -317,22 +322,30 @@ struct Candidate {
     start: usize,
     end: usize,
     ch: char,
-    alternatives: Vec<char>,
+    /// Index into [`Scan::alternatives`] when the repair is a guess with alternatives.
+    alternatives: Option<u32>,
 }
 
 /// What one code page makes of a document.
+#[derive(Default)]
 struct Scan {
     cands: Vec<Candidate>,
     /// Repairs of 3- or 4-byte sequences into symbols: the evidence of damage.
     strong: usize,
     /// Bytes of text repaired.
     score: usize,
+    /// Alternatives of the guesses, each list once.
+    alternatives: Vec<Vec<char>>,
+    /// Guesses already made, by damaged bytes (see [`guess_key`]): the same few damaged
+    /// sequences come back all through a document.
+    guesses: HashMap<u32, Option<Found>>,
 }
 
-/// A decoded sequence: the character, the other candidates, and whether it is evidence.
+/// A decoded sequence: the character, its alternatives, and whether it is evidence.
+#[derive(Clone, Copy)]
 struct Found {
     ch: char,
-    alternatives: Vec<char>,
+    alternatives: Option<u32>,
     strong: bool,
 }
 
@@ -344,11 +357,7 @@ const NBSP_AS_SPACE: char = 'à';
 fn scan(text: &str, cp: Codepage) -> Scan {
     let map = ReverseMap::new(cp);
     let bytes = text.as_bytes();
-    let mut result = Scan {
-        cands: Vec::new(),
-        strong: 0,
-        score: 0,
-    };
+    let mut result = Scan::default();
     // The current run: code page bytes and the text offset of the character of each.
     let mut run: Vec<u8> = Vec::new();
     let mut offsets: Vec<usize> = Vec::new();
@@ -405,7 +414,17 @@ fn process_run(run: &[u8], offsets: &[usize], cp: Codepage, space_follows: bool,
         let found = if k == need {
             exact(&run[i..i + len])
         } else if k + 1 == need {
-            guess(&run[i..i + len], cp, space_follows && i + len == n)
+            let present = &run[i..i + len];
+            let space_follows = space_follows && i + len == n;
+            let key = guess_key(present, space_follows);
+            match out.guesses.get(&key) {
+                Some(&found) => found,
+                None => {
+                    let found = guess(present, cp, space_follows, &mut out.alternatives);
+                    out.guesses.insert(key, found);
+                    found
+                }
+            }
         } else {
             None
         };
@@ -431,9 +450,9 @@ fn process_run(run: &[u8], offsets: &[usize], cp: Codepage, space_follows: bool,
 fn exact(seq: &[u8]) -> Option<Found> {
     let c = decode_utf8(seq)?;
     if seq.len() == 2 {
-        return two_byte_plausible(c).then(|| Found {
+        return two_byte_plausible(c).then_some(Found {
             ch: c,
-            alternatives: Vec::new(),
+            alternatives: None,
             strong: false,
         });
     }
@@ -442,14 +461,26 @@ fn exact(seq: &[u8]) -> Option<Found> {
     }
     Some(Found {
         ch: c,
-        alternatives: Vec::new(),
+        alternatives: None,
         strong: class(c) <= 2,
     })
 }
 
+/// The bytes of a sequence one byte short (at most 3) and whether a space follows it.
+fn guess_key(present: &[u8], space_follows: bool) -> u32 {
+    let bytes = present.iter().fold(0, |key, &b| key << 8 | u32::from(b));
+    bytes | (present.len() as u32) << 24 | u32::from(space_follows) << 26
+}
+
 /// A sequence one continuation byte short: try each undefined byte at each position.
-/// `space_follows`: the sequence ends its run and a space comes next.
-fn guess(present: &[u8], cp: Codepage, space_follows: bool) -> Option<Found> {
+/// `space_follows`: the sequence ends its run and a space comes next. Alternatives are
+/// stored in `lists`.
+fn guess(
+    present: &[u8],
+    cp: Codepage,
+    space_follows: bool,
+    lists: &mut Vec<Vec<char>>,
+) -> Option<Found> {
     let total = present.len() + 1;
     if total == 2 && !cp.lone_leads().contains(&present[0]) {
         return None;
@@ -486,11 +517,14 @@ fn guess(present: &[u8], cp: Codepage, space_follows: bool) -> Option<Found> {
     if !nbsp {
         cands.sort_by_key(|&c| rank(c));
     }
-    let mut cands = cands.into_iter();
-    let ch = cands.next()?;
+    let ch = *cands.first()?;
+    let alternatives = (cands.len() > 1).then(|| {
+        lists.push(cands[1..].to_vec());
+        u32::try_from(lists.len() - 1).unwrap_or(u32::MAX)
+    });
     Some(Found {
         ch,
-        alternatives: cands.collect(),
+        alternatives,
         strong: total >= 3,
     })
 }
@@ -580,10 +614,13 @@ fn next_non_ascii(bytes: &[u8], mut i: usize) -> usize {
 
 /// Turn candidates into repairs, joining touching exact repairs (`â”œâ”€â”€` becomes one
 /// repair to `├──`). Guesses stay on their own so that their alternatives stay meaningful.
-fn into_repairs(cands: Vec<Candidate>) -> Vec<Repair> {
-    let mut out: Vec<Repair> = Vec::with_capacity(cands.len());
-    for cand in cands {
-        if cand.alternatives.is_empty()
+fn into_repairs(scan: Scan) -> Vec<Repair> {
+    let lists: Vec<Vec<String>> = (scan.alternatives.iter())
+        .map(|list| list.iter().map(char::to_string).collect())
+        .collect();
+    let mut out: Vec<Repair> = Vec::with_capacity(scan.cands.len());
+    for cand in scan.cands {
+        if cand.alternatives.is_none()
             && let Some(last) = out.last_mut()
             && last.alternatives.is_empty()
             && last.range.end == cand.start
@@ -595,7 +632,10 @@ fn into_repairs(cands: Vec<Candidate>) -> Vec<Repair> {
         out.push(Repair {
             range: cand.start..cand.end,
             replacement: cand.ch.to_string(),
-            alternatives: cand.alternatives.iter().map(char::to_string).collect(),
+            alternatives: cand
+                .alternatives
+                .and_then(|i| lists.get(i as usize).cloned())
+                .unwrap_or_default(),
         });
     }
     out
@@ -717,7 +757,7 @@ mod tests {
     }
 
     #[test]
-    fn bytes_windows_1252_dropped_are_guessed_back() {
+    fn bytes_dropped_by_windows_1252_are_guessed_back() {
         // ⏸️ is E2 8F B8 EF B8 8F; both 0x8F bytes were dropped.
         let input = "- \u{e2}\u{b8}\u{ef}\u{b8} Blocked";
         assert_eq!(input, "- â¸ï¸ Blocked");
@@ -1037,7 +1077,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_are_consistent() {
+    fn code_page_tables_round_trip_and_preferences_are_listed_once() {
         for (i, c) in PREFERRED.iter().enumerate() {
             assert!(!PREFERRED[..i].contains(c), "{c} listed twice");
         }

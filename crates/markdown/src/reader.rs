@@ -402,7 +402,7 @@ fn make_task(it: &ItemText, line: u32, status: Status, marker: String, kind: Tas
 }
 
 const BALLOT_TODO: &[&str] = &["☐", "⬜", "🔲", "[ ]"];
-const BALLOT_DONE: &[&str] = &["☑", "☒", "✅", "✔", "[x]", "[X]"];
+const BALLOT_DONE: &[&str] = &["☑", "☒", "[x]", "[X]"];
 
 fn add_heading(
     src: &Source,

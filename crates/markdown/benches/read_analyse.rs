@@ -1,0 +1,293 @@
+//! Read and analyse a large generated plan.
+//!
+//! The plan is written the way the real seeds (`tests/fixtures/seeds`) are: phases and
+//! weeks as headings, `Step n` checkbox items with status words and emoji (about 30% done),
+//! nested subtasks, `Dependencies:` and `**Owner:** | **Effort:** | **Priority:**` child
+//! bullets, fenced code blocks and an `**Overall Progress**` line. It is generated
+//! deterministically (xorshift, fixed seed) with exactly `n` tasks.
+//!
+//! Run: `cargo bench -p taskman-markdown --bench read_analyse`
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use taskman_core::Analysis;
+
+/// xorshift64*: small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// True with probability `pct`%.
+    fn chance(&mut self, pct: usize) -> bool {
+        self.below(100) < pct
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const VERBS: &[&str] = &[
+    "Add", "Implement", "Configure", "Create", "Fix", "Refactor", "Document", "Migrate",
+    "Optimize", "Set Up", "Validate", "Deploy", "Monitor", "Review", "Automate", "Harden",
+];
+const NOUNS: &[&str] = &[
+    "Rate Limiting", "Security Headers", "Request Validation", "Test Coverage", "CI Pipeline",
+    "Load Tests", "Connection Pooling", "Response Caching", "Health Checks", "Error Alerting",
+    "Audit Trail", "Data Export", "Retry Logic", "Job Queue", "Feature Flags", "API Versioning",
+    "Circuit Breakers", "Backup Automation", "Log Rotation", "Runbook Library", "Metrics",
+    "Dashboards", "Search Index", "Webhooks", "Session Store", "Schema Migrations",
+];
+const QUALIFIERS: &[&str] = &[
+    "for API", "in Worker", "(Prometheus + Grafana)", "for Frontend Bundle", "on Staging",
+    "with Redis", "for PostgreSQL", "per Endpoint", "across Services", "",
+    "", "", "",
+];
+const SUBTASKS: &[&str] = &[
+    "Write unit tests",
+    "Add `structlog` to `pyproject.toml` dependencies",
+    "Configure thresholds per environment (DEBUG dev, INFO prod)",
+    "Update `TaskService` with structured logs",
+    "Create dashboard panel",
+    "Document the rollout in the runbook",
+    "Verify on staging",
+    "Add integration test for the happy path",
+    "Review with security team",
+    "Measure latency before and after (p50, p95, p99)",
+    "Remove the feature flag after rollout",
+    "Add `.gitignore` entry for `logs/` directory",
+];
+const OWNERS: &[&str] = &["Backend", "Frontend", "DevOps", "QA", "Security + Backend", "Data Engineer"];
+const EFFORTS: &[&str] = &["2 hours", "4 hours", "1 day", "2 days", "3 days", "1 week", "2 weeks", "1-2 days"];
+const PRIORITIES: &[&str] = &["P0", "P1", "P1", "P2", "P2", "P3"];
+const PHASE_NAMES: &[&str] = &[
+    "Foundation", "Production Readiness", "Observability & Monitoring", "Data & Compliance",
+    "Architecture Improvements", "Core Business Features", "Scale & Performance", "Polish",
+];
+const CODE: &[&str] = &[
+    "```bash\npytest --cov=src --cov-fail-under=70\nruff check src tests\n```\n",
+    "```yaml\nrate_limit:\n  default: 100/minute\n  write: 20/minute\n```\n",
+    "```python\n@app.get(\"/health/ready\")\nasync def ready():\n    return {\"status\": \"ok\"}\n```\n",
+    "```sql\nCREATE INDEX CONCURRENTLY idx_tasks_status ON tasks (status);\n```\n",
+];
+
+fn title(rng: &mut Rng) -> String {
+    let q = rng.pick(QUALIFIERS);
+    let mut s = format!("{} {}", rng.pick(VERBS), rng.pick(NOUNS));
+    if !q.is_empty() {
+        s.push(' ');
+        s.push_str(q);
+    }
+    s
+}
+
+/// Markdown text of a realistic plan with exactly `n` tasks (checkbox items at any depth).
+/// Deterministic: the same `n` always gives the same bytes.
+pub fn plan_text(n: usize) -> String {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+    let mut body = String::with_capacity(n * 110);
+    let mut tasks = 0usize; // checkbox items written
+    let mut step = 0usize; // top-level steps written
+    let mut steps_done = 0usize;
+    let mut phase = 0usize;
+    let mut week = 1usize;
+
+    'outer: while tasks < n {
+        phase += 1;
+        let _ = writeln!(
+            body,
+            "## Phase {phase}: {} (Steps {}+)\n",
+            PHASE_NAMES[(phase - 1) % PHASE_NAMES.len()],
+            step + 1
+        );
+        let weeks = 3 + rng.below(4);
+        for _ in 0..weeks {
+            let span = 1 + rng.below(2);
+            let _ = writeln!(
+                body,
+                "### Week {week}-{}: {}\n",
+                week + span,
+                rng.pick(NOUNS)
+            );
+            week += span;
+            let steps = 8 + rng.below(13);
+            for _ in 0..steps {
+                if tasks >= n {
+                    break 'outer;
+                }
+                step += 1;
+                tasks += 1;
+                // Done work is mostly at the front of the plan, with a ragged frontier:
+                // about 30% of steps done overall.
+                let frac = tasks as f64 / n as f64;
+                let done = frac < 0.22 || (frac < 0.42 && rng.chance(40));
+                let wip = !done && frac < 0.5 && rng.chance(8);
+                let t = title(&mut rng);
+                if done {
+                    steps_done += 1;
+                    let _ = writeln!(body, "- [x] Step {step}: {t} ✅ **COMPLETED**");
+                } else if wip {
+                    let _ = writeln!(body, "- [ ] **Step {step}: {t}** 🔄 **IN PROGRESS**");
+                } else if rng.chance(50) {
+                    let _ = writeln!(body, "- [ ] **Step {step}: {t}** 📋 **NEXT**");
+                } else {
+                    let _ = writeln!(body, "- [ ] Step {step}: {t}");
+                }
+
+                // Subtasks: none for ~40% of steps, otherwise 1-5.
+                let subs = if rng.chance(40) { 0 } else { 1 + rng.below(5) };
+                for _ in 0..subs {
+                    if tasks >= n {
+                        break;
+                    }
+                    tasks += 1;
+                    let sub_done = done || rng.chance(15);
+                    let mark = if sub_done { 'x' } else { ' ' };
+                    let _ = writeln!(body, "  - [{mark}] {}", rng.pick(SUBTASKS));
+                    // A few sub-subtasks.
+                    if rng.chance(10) && tasks < n {
+                        tasks += 1;
+                        let _ = writeln!(body, "    - [{mark}] {}", rng.pick(SUBTASKS));
+                    }
+                }
+
+                // Metadata bullets.
+                if rng.chance(30) {
+                    let _ = writeln!(body, "  - Action: {}", rng.pick(SUBTASKS));
+                }
+                if step > 1 && rng.chance(60) {
+                    // Mostly the previous few steps, sometimes something far back.
+                    let back = if rng.chance(85) {
+                        1 + rng.below(5.min(step - 1))
+                    } else {
+                        1 + rng.below(step - 1)
+                    };
+                    let m = step - back;
+                    if m > 1 && rng.chance(20) {
+                        let k = 1 + rng.below(m - 1);
+                        let _ = writeln!(body, "  - Dependencies: Step {m}, Step {k}");
+                    } else {
+                        let tick = if m <= steps_done { " ✅" } else { "" };
+                        let _ = writeln!(body, "  - Dependencies: Step {m}{tick}");
+                    }
+                } else if rng.chance(20) {
+                    let _ = writeln!(body, "  - Dependencies: None");
+                }
+                if rng.chance(45) {
+                    let _ = writeln!(
+                        body,
+                        "  - **Owner:** {} | **Effort:** {} | **Priority:** {}",
+                        rng.pick(OWNERS),
+                        rng.pick(EFFORTS),
+                        rng.pick(PRIORITIES)
+                    );
+                }
+                if rng.chance(3) {
+                    body.push('\n');
+                    body.push_str(CODE[rng.below(CODE.len())]);
+                    body.push('\n');
+                }
+            }
+            body.push('\n');
+        }
+        body.push_str("---\n\n");
+    }
+
+    let pct = if step == 0 { 0.0 } else { steps_done as f64 * 100.0 / step as f64 };
+    let mut out = String::with_capacity(body.len() + 512);
+    let _ = writeln!(out, "# Generated Plan: {n} Tasks\n");
+    let _ = writeln!(out, "**Overall Progress**: {steps_done}/{step} steps ({pct:.1}%)  ");
+    let _ = writeln!(out, "**Last Updated**: 2025-12-25\n\n---\n");
+    out.push_str(&body);
+    out
+}
+
+/// Everything the analysis side of `taskman` computes for a plan; returns a value that
+/// depends on all of it so nothing is optimised away.
+fn analyse(plan: &taskman_core::Plan) -> usize {
+    let a = Analysis::new(plan);
+    let p = a.progress();
+    let s = a.section_progress();
+    let r = a.ready();
+    let b = a.blocked();
+    let sc = a.schedule();
+    let l = taskman_core::lint::lint(&a);
+    p.done + s.len() + r.len() + b.len() + sc.entries.len() + l.len()
+}
+
+fn bench_size(c: &mut Criterion, n: usize, label: &str) {
+    let text = plan_text(n);
+    let bytes = text.as_bytes();
+    let doc = taskman_markdown::parse(bytes);
+    assert_eq!(doc.plan.tasks.len(), n, "generator must yield exactly {n} tasks");
+    {
+        let a = Analysis::new(&doc.plan);
+        let p = a.progress();
+        eprintln!(
+            "[{label}] {n} tasks, {} bytes ({:.2} MB), {} sections, done {} ({:.1}%), \
+             in progress {}, unknown refs {}, cycles {}, lint findings {}",
+            bytes.len(),
+            bytes.len() as f64 / 1e6,
+            doc.plan.sections.len(),
+            p.done,
+            p.percent,
+            p.in_progress,
+            a.unknown.len(),
+            a.cycles.len(),
+            taskman_core::lint::lint(&a).len(),
+        );
+    }
+
+    let configure = |g: &mut BenchmarkGroup<'_, WallTime>| {
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        if n >= 100_000 {
+            g.sample_size(10);
+            g.measurement_time(Duration::from_secs(10));
+            g.warm_up_time(Duration::from_secs(2));
+        }
+    };
+
+    let mut g = c.benchmark_group(format!("parse/{label}"));
+    configure(&mut g);
+    g.bench_function("parse", |b| {
+        b.iter(|| taskman_markdown::parse(black_box(bytes)).plan.tasks.len())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("analyse/{label}"));
+    configure(&mut g);
+    g.bench_function("analyse", |b| b.iter(|| analyse(black_box(&doc.plan))));
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("read_and_analyse/{label}"));
+    configure(&mut g);
+    g.bench_function("read_and_analyse", |b| {
+        b.iter(|| {
+            let doc = taskman_markdown::parse(black_box(bytes));
+            analyse(&doc.plan)
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_size(c, 10_000, "10k");
+    bench_size(c, 100_000, "100k");
+}
+
+criterion_group!(read_analyse, benches);
+criterion_main!(read_analyse);
