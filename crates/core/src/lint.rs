@@ -297,7 +297,8 @@ fn duplicates(plan: &Plan, out: &mut Vec<Finding>) {
         if !t.explicit_id || t.mirror_of.is_some() {
             continue;
         }
-        let key = crate::ids::normalize(&t.id);
+        // `ID#2` is the reader's name for a second task written with the same id.
+        let key = crate::ids::normalize(t.id.split('#').next().unwrap_or(&t.id));
         match first.get(&key) {
             Some(&j) => push(
                 out,
@@ -306,7 +307,7 @@ fn duplicates(plan: &Plan, out: &mut Vec<Finding>) {
                 t.line,
                 format!(
                     "id {} is used again here; it already names \"{}\" at line {}",
-                    t.id,
+                    t.id.split('#').next().unwrap_or(&t.id),
                     short(&plan.tasks[j].title),
                     plan.tasks[j].line
                 ),

@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use taskman_core::Analysis;
 
 /// xorshift64*: small, fast, deterministic.
@@ -42,20 +42,65 @@ impl Rng {
 }
 
 const VERBS: &[&str] = &[
-    "Add", "Implement", "Configure", "Create", "Fix", "Refactor", "Document", "Migrate",
-    "Optimize", "Set Up", "Validate", "Deploy", "Monitor", "Review", "Automate", "Harden",
+    "Add",
+    "Implement",
+    "Configure",
+    "Create",
+    "Fix",
+    "Refactor",
+    "Document",
+    "Migrate",
+    "Optimize",
+    "Set Up",
+    "Validate",
+    "Deploy",
+    "Monitor",
+    "Review",
+    "Automate",
+    "Harden",
 ];
 const NOUNS: &[&str] = &[
-    "Rate Limiting", "Security Headers", "Request Validation", "Test Coverage", "CI Pipeline",
-    "Load Tests", "Connection Pooling", "Response Caching", "Health Checks", "Error Alerting",
-    "Audit Trail", "Data Export", "Retry Logic", "Job Queue", "Feature Flags", "API Versioning",
-    "Circuit Breakers", "Backup Automation", "Log Rotation", "Runbook Library", "Metrics",
-    "Dashboards", "Search Index", "Webhooks", "Session Store", "Schema Migrations",
+    "Rate Limiting",
+    "Security Headers",
+    "Request Validation",
+    "Test Coverage",
+    "CI Pipeline",
+    "Load Tests",
+    "Connection Pooling",
+    "Response Caching",
+    "Health Checks",
+    "Error Alerting",
+    "Audit Trail",
+    "Data Export",
+    "Retry Logic",
+    "Job Queue",
+    "Feature Flags",
+    "API Versioning",
+    "Circuit Breakers",
+    "Backup Automation",
+    "Log Rotation",
+    "Runbook Library",
+    "Metrics",
+    "Dashboards",
+    "Search Index",
+    "Webhooks",
+    "Session Store",
+    "Schema Migrations",
 ];
 const QUALIFIERS: &[&str] = &[
-    "for API", "in Worker", "(Prometheus + Grafana)", "for Frontend Bundle", "on Staging",
-    "with Redis", "for PostgreSQL", "per Endpoint", "across Services", "",
-    "", "", "",
+    "for API",
+    "in Worker",
+    "(Prometheus + Grafana)",
+    "for Frontend Bundle",
+    "on Staging",
+    "with Redis",
+    "for PostgreSQL",
+    "per Endpoint",
+    "across Services",
+    "",
+    "",
+    "",
+    "",
 ];
 const SUBTASKS: &[&str] = &[
     "Write unit tests",
@@ -71,12 +116,27 @@ const SUBTASKS: &[&str] = &[
     "Remove the feature flag after rollout",
     "Add `.gitignore` entry for `logs/` directory",
 ];
-const OWNERS: &[&str] = &["Backend", "Frontend", "DevOps", "QA", "Security + Backend", "Data Engineer"];
-const EFFORTS: &[&str] = &["2 hours", "4 hours", "1 day", "2 days", "3 days", "1 week", "2 weeks", "1-2 days"];
+const OWNERS: &[&str] = &[
+    "Backend",
+    "Frontend",
+    "DevOps",
+    "QA",
+    "Security + Backend",
+    "Data Engineer",
+];
+const EFFORTS: &[&str] = &[
+    "2 hours", "4 hours", "1 day", "2 days", "3 days", "1 week", "2 weeks", "1-2 days",
+];
 const PRIORITIES: &[&str] = &["P0", "P1", "P1", "P2", "P2", "P3"];
 const PHASE_NAMES: &[&str] = &[
-    "Foundation", "Production Readiness", "Observability & Monitoring", "Data & Compliance",
-    "Architecture Improvements", "Core Business Features", "Scale & Performance", "Polish",
+    "Foundation",
+    "Production Readiness",
+    "Observability & Monitoring",
+    "Data & Compliance",
+    "Architecture Improvements",
+    "Core Business Features",
+    "Scale & Performance",
+    "Polish",
 ];
 const CODE: &[&str] = &[
     "```bash\npytest --cov=src --cov-fail-under=70\nruff check src tests\n```\n",
@@ -207,10 +267,17 @@ pub fn plan_text(n: usize) -> String {
         body.push_str("---\n\n");
     }
 
-    let pct = if step == 0 { 0.0 } else { steps_done as f64 * 100.0 / step as f64 };
+    let pct = if step == 0 {
+        0.0
+    } else {
+        steps_done as f64 * 100.0 / step as f64
+    };
     let mut out = String::with_capacity(body.len() + 512);
     let _ = writeln!(out, "# Generated Plan: {n} Tasks\n");
-    let _ = writeln!(out, "**Overall Progress**: {steps_done}/{step} steps ({pct:.1}%)  ");
+    let _ = writeln!(
+        out,
+        "**Overall Progress**: {steps_done}/{step} steps ({pct:.1}%)  "
+    );
     let _ = writeln!(out, "**Last Updated**: 2025-12-25\n\n---\n");
     out.push_str(&body);
     out
@@ -233,7 +300,11 @@ fn bench_size(c: &mut Criterion, n: usize, label: &str) {
     let text = plan_text(n);
     let bytes = text.as_bytes();
     let doc = taskman_markdown::parse(bytes);
-    assert_eq!(doc.plan.tasks.len(), n, "generator must yield exactly {n} tasks");
+    assert_eq!(
+        doc.plan.tasks.len(),
+        n,
+        "generator must yield exactly {n} tasks"
+    );
     {
         let a = Analysis::new(&doc.plan);
         let p = a.progress();

@@ -110,19 +110,18 @@ pub fn detect(text: &str) -> Option<Detection> {
     if text.is_ascii() {
         return None;
     }
-    let mut best: Option<(Codepage, Scan)> = None;
+    // Count with every code page, then collect the repairs of the best only.
+    let mut best: Option<(Codepage, usize)> = None;
     for cp in Codepage::ALL {
-        let scan = scan(text, cp);
-        if scan.strong == 0 {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(_, b)| scan.score > b.score) {
-            best = Some((cp, scan));
+        let scan = scan(text, cp, false);
+        if scan.strong > 0 && best.is_none_or(|(_, score)| scan.score > score) {
+            best = Some((cp, scan.score));
         }
     }
-    best.map(|(codepage, scan)| Detection {
+    let (codepage, _) = best?;
+    Some(Detection {
         codepage,
-        repairs: into_repairs(scan),
+        repairs: into_repairs(scan(text, codepage, true)),
     })
 }
 
@@ -241,9 +240,9 @@ const PREFERRED: &[char] = &[
     '—', '–', '…', '’', '‘', '“', '”', '•', '™', '€', 'Ğ', 'Ş',
 ];
 
-/// Unassigned code points (Unicode 17) as inclusive start/end pairs, within the symbol
-/// blocks a guess may land in: U+2000..U+2E7F, U+3000..U+303F, U+FE00..U+FE0F and
-/// U+1F000..U+1FBFF. Outside these blocks guesses are not made.
+/// Unassigned code points (general category Cn in the Unicode Character Database) as
+/// inclusive start/end pairs, within the blocks a guess may land in: U+2000..U+2E7F,
+/// U+3000..U+303F, U+FE00..U+FE0F and U+1F000..U+1FBFF (3- and 4-byte guesses stay there).
 const UNASSIGNED: [u32; 120] = [
     0x2065, 0x2065, 0x2072, 0x2073, 0x20C5, 0x20CF, 0x20F1, 0x20FF, 0x218C, 0x218F, 0x242A, 0x243F,
     0x244B, 0x245F, 0x2B74, 0x2B75, 0x2CF4, 0x2CF8, 0x2D26, 0x2D26, 0x2D28, 0x2D2C, 0x2D2E, 0x2D2F,
@@ -336,6 +335,8 @@ struct Scan {
     score: usize,
     /// Alternatives of the guesses, each list once.
     alternatives: Vec<Vec<char>>,
+    /// Whether to keep the repairs in `cands` or only count them.
+    collect: bool,
     /// Guesses already made, by damaged bytes (see [`guess_key`]): the same few damaged
     /// sequences come back all through a document.
     guesses: HashMap<u32, Option<Found>>,
@@ -354,10 +355,14 @@ struct Found {
 /// is left in place (a doubled space is harmless, two glued words are not).
 const NBSP_AS_SPACE: char = 'à';
 
-fn scan(text: &str, cp: Codepage) -> Scan {
+/// One pass over `text` with `cp`; the repairs are kept only when `collect`.
+fn scan(text: &str, cp: Codepage, collect: bool) -> Scan {
     let map = ReverseMap::new(cp);
     let bytes = text.as_bytes();
-    let mut result = Scan::default();
+    let mut result = Scan {
+        collect,
+        ..Scan::default()
+    };
     // The current run: code page bytes and the text offset of the character of each.
     let mut run: Vec<u8> = Vec::new();
     let mut offsets: Vec<usize> = Vec::new();
@@ -433,12 +438,14 @@ fn process_run(run: &[u8], offsets: &[usize], cp: Codepage, space_follows: bool,
                 let (start, end) = (offsets[i], offsets[i + len]);
                 out.strong += usize::from(found.strong);
                 out.score += end - start;
-                out.cands.push(Candidate {
-                    start,
-                    end,
-                    ch: found.ch,
-                    alternatives: found.alternatives,
-                });
+                if out.collect {
+                    out.cands.push(Candidate {
+                        start,
+                        end,
+                        ch: found.ch,
+                        alternatives: found.alternatives,
+                    });
+                }
                 i += len;
             }
             None => i += 1,

@@ -314,8 +314,18 @@ pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
                     }
                     used.insert(normalize(&id));
                     plan.tasks[i].id = id;
+                } else {
+                    // A repeated strong id with another title: still addressable as
+                    // `ID#2`, and lint reports the duplicate.
+                    let base = plan.tasks[i].id.clone();
+                    let mut k = 2;
+                    while used.contains(&normalize(&format!("{base}#{k}"))) {
+                        k += 1;
+                    }
+                    let id = format!("{base}#{k}");
+                    used.insert(normalize(&id));
+                    plan.tasks[i].id = id;
                 }
-                // A repeated strong id with another title stays: lint reports it.
             }
         }
     }

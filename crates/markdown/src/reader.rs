@@ -165,7 +165,11 @@ pub(crate) fn walk(src: &Source, diags: &mut Vec<Diagnostic>) -> Walk {
             if frames.last().is_some_and(|f| f.state == ItemState::Pending) {
                 {
                     let marker = match ev {
-                        Event::TaskListMarker(_) => Some(range.start),
+                        // GFM: `- [ ]` with nothing after it is not a task item.
+                        Event::TaskListMarker(_) => Some(range.start).filter(|_| {
+                            let end = src.line_range(src.line_of(range.start)).end;
+                            !text[range.end.min(end)..end].trim().is_empty()
+                        }),
                         _ => alternate_marker(text, range.start).then_some(range.start),
                     };
                     let state = match marker {

@@ -17,7 +17,10 @@ fn ids(doc: &Document, list: &[usize]) -> Vec<String> {
 }
 
 fn findings(doc: &Document) -> Vec<(u32, &'static str)> {
-    lint(&Analysis::new(&doc.plan)).into_iter().map(|f| (f.line, f.code)).collect()
+    lint(&Analysis::new(&doc.plan))
+        .into_iter()
+        .map(|f| (f.line, f.code))
+        .collect()
 }
 
 fn section(doc: &Document, a: &Analysis, starts_with: &str) -> (usize, usize) {
@@ -25,7 +28,16 @@ fn section(doc: &Document, a: &Analysis, starts_with: &str) -> (usize, usize) {
         .section_progress()
         .into_iter()
         .find(|s| s.title.starts_with(starts_with))
-        .unwrap_or_else(|| panic!("no section {starts_with:?} in {:?}", doc.plan.sections.iter().map(|s| &s.title).collect::<Vec<_>>()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no section {starts_with:?} in {:?}",
+                doc.plan
+                    .sections
+                    .iter()
+                    .map(|s| &s.title)
+                    .collect::<Vec<_>>()
+            )
+        });
     (s.done, s.total)
 }
 
@@ -45,10 +57,17 @@ fn seed_000_counts_progress_and_sections() {
     assert_eq!(section(&doc, &a, "MONTH 5"), (0, 10));
     assert_eq!(doc.codepage, Some(Codepage::Windows1252));
     let s6 = &doc.plan.tasks[doc.plan.find("Step 6").unwrap()];
-    assert_eq!((s6.title.as_str(), s6.status), ("GitHub Actions CI/CD", Status::Done));
+    assert_eq!(
+        (s6.title.as_str(), s6.status),
+        ("GitHub Actions CI/CD", Status::Done)
+    );
     let s7 = &doc.plan.tasks[doc.plan.find("step-7").unwrap()];
     assert_eq!(s7.status, Status::InProgress);
-    assert!(s7.fields.iter().any(|f| f.name == "Action" && f.value == "pytest-cov with 70% threshold"));
+    assert!(
+        s7.fields
+            .iter()
+            .any(|f| f.name == "Action" && f.value == "pytest-cov with 70% threshold")
+    );
 }
 
 #[test]
@@ -58,9 +77,18 @@ fn seed_000_ready_blocked_and_critical_path() {
     let ready = a.ready();
     assert_eq!(ids(&doc, &ready[..3]), ["Step 7", "Step 9", "Step 11"]);
     assert_eq!(ready.len(), 105 - 11 - 2);
-    let blocked: Vec<(String, Vec<String>)> =
-        a.blocked().into_iter().map(|b| (doc.plan.tasks[b.task].id.clone(), ids(&doc, &b.blocked_by))).collect();
-    assert_eq!(blocked, [("Step 8".into(), vec!["Step 7".to_string()]), ("Step 10".into(), vec!["Step 8".to_string()])]);
+    let blocked: Vec<(String, Vec<String>)> = a
+        .blocked()
+        .into_iter()
+        .map(|b| (doc.plan.tasks[b.task].id.clone(), ids(&doc, &b.blocked_by)))
+        .collect();
+    assert_eq!(
+        blocked,
+        [
+            ("Step 8".into(), vec!["Step 7".to_string()]),
+            ("Step 10".into(), vec!["Step 8".to_string()])
+        ]
+    );
     // No effort anywhere: the longest chain of open dependencies, 0 hours.
     let s = a.schedule();
     assert_eq!(ids(&doc, &s.path), ["Step 7", "Step 8", "Step 10"]);
@@ -74,7 +102,12 @@ fn seed_000_ready_blocked_and_critical_path() {
 fn seed_000_lint() {
     assert_eq!(
         findings(&parse(S000)),
-        [(31, "ready-with-open-deps"), (39, "ready-with-open-deps"), (201, "progress-claim-total"), (205, "ready-with-open-deps")]
+        [
+            (31, "ready-with-open-deps"),
+            (39, "ready-with-open-deps"),
+            (201, "progress-claim-total"),
+            (205, "ready-with-open-deps")
+        ]
     );
 }
 
@@ -91,7 +124,13 @@ fn seed_001_counts_and_lint() {
     let install = &doc.plan.tasks[0];
     assert_eq!(install.title, "Install structured logging library");
     assert_eq!(doc.plan.tasks[1].parent, Some(0));
-    assert_eq!(findings(&doc), [(3, "progress-claim-percent"), (714, "progress-claim-phases")]);
+    assert_eq!(
+        findings(&doc),
+        [
+            (3, "progress-claim-percent"),
+            (714, "progress-claim-phases")
+        ]
+    );
     assert_eq!(a.ready().len(), 512);
 }
 
@@ -102,10 +141,30 @@ fn seed_002_heading_tasks_metadata_and_dependencies() {
     let a = Analysis::new(&doc.plan);
     assert_eq!(a.progress().total, 272);
     assert_eq!(doc.codepage, Some(Codepage::Windows1254));
-    let heading: Vec<&str> = doc.plan.tasks.iter().filter(|t| t.kind == TaskKind::Heading).map(|t| t.id.as_str()).collect();
+    let heading: Vec<&str> = doc
+        .plan
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Heading)
+        .map(|t| t.id.as_str())
+        .collect();
     assert_eq!(
         heading,
-        ["CORE-001", "CORE-002", "SEC-001", "CONFIG-001", "VALIDATION-001", "ERROR-001", "TESTING-001", "MONITORING-001", "PERF-001", "DEPLOY-001", "DOCS-001", "REAL-TIME-001", "SECURITY-001"]
+        [
+            "CORE-001",
+            "CORE-002",
+            "SEC-001",
+            "CONFIG-001",
+            "VALIDATION-001",
+            "ERROR-001",
+            "TESTING-001",
+            "MONITORING-001",
+            "PERF-001",
+            "DEPLOY-001",
+            "DOCS-001",
+            "REAL-TIME-001",
+            "SECURITY-001"
+        ]
     );
     let t = |id: &str| &doc.plan.tasks[doc.plan.find(id).unwrap()];
     assert_eq!(t("CORE-001").title, "FastAPI REST API Layer");
@@ -113,11 +172,34 @@ fn seed_002_heading_tasks_metadata_and_dependencies() {
     assert_eq!(t("SEC-001").effort.map(|e| e.max_hours), Some(60.0));
     assert_eq!(t("CONFIG-001").priority, Some(Priority::High));
     assert_eq!(t("REAL-TIME-001").priority, Some(Priority::Low));
-    assert!(t("CORE-001").fields.iter().any(|f| f.name == "Validation Command" && f.value.starts_with("pytest tests/api/")));
+    assert!(
+        t("CORE-001")
+            .fields
+            .iter()
+            .any(|f| f.name == "Validation Command" && f.value.starts_with("pytest tests/api/"))
+    );
     let i = doc.plan.find("DEPLOY-001").unwrap();
-    assert_eq!(ids(&doc, &a.direct[i]), ["CORE-001", "CORE-002", "SEC-001", "CONFIG-001", "VALIDATION-001", "ERROR-001", "TESTING-001", "MONITORING-001", "PERF-001"]);
+    assert_eq!(
+        ids(&doc, &a.direct[i]),
+        [
+            "CORE-001",
+            "CORE-002",
+            "SEC-001",
+            "CONFIG-001",
+            "VALIDATION-001",
+            "ERROR-001",
+            "TESTING-001",
+            "MONITORING-001",
+            "PERF-001"
+        ]
+    );
     // Subtasks belong to their heading task and wait on what it waits on.
-    let sub = doc.plan.tasks.iter().position(|t| t.title == "Implement JWT token-based authentication").unwrap();
+    let sub = doc
+        .plan
+        .tasks
+        .iter()
+        .position(|t| t.title == "Implement JWT token-based authentication")
+        .unwrap();
     assert_eq!(doc.plan.tasks[sub].parent, doc.plan.find("SEC-001"));
     assert_eq!(ids(&doc, &a.open_deps(sub)), ["CORE-001"]);
     // The timeline entry at line 735 repeats CORE-001: a mirror, not a duplicate.
@@ -131,7 +213,10 @@ fn seed_002_heading_tasks_metadata_and_dependencies() {
 fn seed_002_critical_path() {
     let doc = parse(S002);
     let s = Analysis::new(&doc.plan).schedule();
-    assert_eq!(ids(&doc, &s.path), ["CORE-001", "SEC-001", "TESTING-001", "DEPLOY-001"]);
+    assert_eq!(
+        ids(&doc, &s.path),
+        ["CORE-001", "SEC-001", "TESTING-001", "DEPLOY-001"]
+    );
     assert_eq!(s.duration_hours, 260.0);
 }
 
@@ -167,7 +252,12 @@ fn seed_003_phase_dependencies() {
     assert_eq!(doc.plan.section_deps.len(), 3);
     assert_eq!(a.ready().len(), 45);
     assert_eq!(a.blocked().len(), 94);
-    let apm = doc.plan.tasks.iter().position(|t| t.title == "Application Performance Monitoring").unwrap();
+    let apm = doc
+        .plan
+        .tasks
+        .iter()
+        .position(|t| t.title == "Application Performance Monitoring")
+        .unwrap();
     assert_eq!(a.open_deps(apm).len(), 44);
     let cicd = &doc.plan.tasks[0];
     assert_eq!(cicd.title, "Set up CI/CD Pipeline");
@@ -186,8 +276,20 @@ fn seed_003_critical_path_and_lint() {
     let doc = parse(S003);
     let a = Analysis::new(&doc.plan);
     let s = a.schedule();
-    let titles: Vec<&str> = s.path.iter().map(|&i| doc.plan.tasks[i].title.as_str()).collect();
-    assert_eq!(titles, ["Unit Test Coverage", "Data Quality Framework", "SDK Development", "Container Orchestration"]);
+    let titles: Vec<&str> = s
+        .path
+        .iter()
+        .map(|&i| doc.plan.tasks[i].title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Unit Test Coverage",
+            "Data Quality Framework",
+            "SDK Development",
+            "Container Orchestration"
+        ]
+    );
     assert_eq!(s.duration_hours, 720.0);
     assert_eq!(findings(&doc), [(310, "schedule-overlap")]);
 }
@@ -209,7 +311,10 @@ fn every_seed_round_trips_byte_for_byte() {
         assert_eq!(doc.bytes, src);
         // Setting each task to the status it has changes nothing.
         for t in doc.plan.tasks.iter().take(50) {
-            assert_eq!(set_status(&doc, &t.id, t.status, "2026-01-01").unwrap(), src);
+            assert_eq!(
+                set_status(&doc, &t.id, t.status, "2026-01-01").unwrap(),
+                src
+            );
         }
     }
 }
@@ -218,7 +323,12 @@ fn changed_lines(a: &[u8], b: &[u8]) -> Vec<usize> {
     let la: Vec<&[u8]> = a.split(|c| *c == b'\n').collect();
     let lb: Vec<&[u8]> = b.split(|c| *c == b'\n').collect();
     assert_eq!(la.len(), lb.len(), "line count changed");
-    la.iter().zip(&lb).enumerate().filter(|(_, (x, y))| x != y).map(|(i, _)| i + 1).collect()
+    la.iter()
+        .zip(&lb)
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 #[test]
@@ -230,7 +340,12 @@ fn done_on_a_seed_changes_exactly_one_line() {
                 continue;
             }
             let new = set_status(&doc, &t.id, Status::Done, "2026-11-22").unwrap();
-            assert_eq!(changed_lines(src, &new), [t.line as usize], "task {i} {}", t.id);
+            assert_eq!(
+                changed_lines(src, &new),
+                [t.line as usize],
+                "task {i} {}",
+                t.id
+            );
             let again = parse(&new);
             assert_eq!(again.plan.tasks[i].status, Status::Done, "{}", t.id);
             assert_eq!(again.plan.tasks.len(), doc.plan.tasks.len());
@@ -245,25 +360,49 @@ fn done_copies_the_documents_own_convention_mangled_bytes_included() {
     let doc = parse(S000);
     let new = set_status(&doc, "Step 8", Status::Done, "2026-11-22").unwrap();
     let line = String::from_utf8(new.split(|c| *c == b'\n').nth(30).unwrap().to_vec()).unwrap();
-    assert_eq!(line, "- [x] **Step 8: Fix Broken Integration Tests** âœ… **COMPLETED**");
+    assert_eq!(
+        line,
+        "- [x] **Step 8: Fix Broken Integration Tests** âœ… **COMPLETED**"
+    );
     // A step with no status words gets them, as every done step in this document has.
     let new = set_status(&doc, "Step 11", Status::Done, "2026-11-22").unwrap();
     let line = String::from_utf8(new.split(|c| *c == b'\n').nth(44).unwrap().to_vec()).unwrap();
-    assert_eq!(line, "- [x] Step 11: Optimize Frontend Bundle (<200KB) âœ… **COMPLETED**");
+    assert_eq!(
+        line,
+        "- [x] Step 11: Optimize Frontend Bundle (<200KB) âœ… **COMPLETED**"
+    );
     // Starting Step 9 copies Step 7's in-progress words.
     let new = set_status(&doc, "Step 9", Status::InProgress, "2026-11-22").unwrap();
     let line = String::from_utf8(new.split(|c| *c == b'\n').nth(34).unwrap().to_vec()).unwrap();
-    assert_eq!(line, "- [ ] **Step 9: Add Pre-commit Hooks** ðŸ”„ **IN PROGRESS**");
+    assert_eq!(
+        line,
+        "- [ ] **Step 9: Add Pre-commit Hooks** ðŸ”„ **IN PROGRESS**"
+    );
 }
 
 // Seed 003 asks for `<!-- Completed: 2025-01-15 -->` notes (line 297).
 #[test]
 fn done_adds_the_completion_note_where_the_document_asks_for_one() {
     let doc = parse(S003);
-    let new = set_status(&doc, "week-1-2-ci-cd-pipeline-quick/set-up-ci-cd-pipeline", Status::Done, "2026-11-22").unwrap();
+    let new = set_status(
+        &doc,
+        "week-1-2-ci-cd-pipeline-quick/set-up-ci-cd-pipeline",
+        Status::Done,
+        "2026-11-22",
+    )
+    .unwrap();
     let line = String::from_utf8(new.split(|c| *c == b'\n').nth(12).unwrap().to_vec()).unwrap();
-    assert_eq!(line, "- [x] **Set up CI/CD Pipeline** <!-- Completed: 2026-11-22 -->");
-    let reopened = set_status(&parse(&new), "week-1-2-ci-cd-pipeline-quick/set-up-ci-cd-pipeline", Status::Todo, "2026-11-22").unwrap();
+    assert_eq!(
+        line,
+        "- [x] **Set up CI/CD Pipeline** <!-- Completed: 2026-11-22 -->"
+    );
+    let reopened = set_status(
+        &parse(&new),
+        "week-1-2-ci-cd-pipeline-quick/set-up-ci-cd-pipeline",
+        Status::Todo,
+        "2026-11-22",
+    )
+    .unwrap();
     assert_eq!(reopened, S003);
 }
 
@@ -276,5 +415,9 @@ fn done_on_a_heading_task_updates_its_box_and_status_line() {
     let again = parse(&new);
     let t = &again.plan.tasks[again.plan.find("CORE-001").unwrap()];
     assert_eq!(t.status, Status::Done);
-    assert!(lint(&Analysis::new(&again.plan)).iter().all(|f| f.code != "status-conflict"));
+    assert!(
+        lint(&Analysis::new(&again.plan))
+            .iter()
+            .all(|f| f.code != "status-conflict")
+    );
 }
