@@ -54,11 +54,10 @@ impl Out {
 }
 
 fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 {
-        0
-    } else {
-        (done * width + total / 2) / total
-    };
+    let filled = (done * width + total / 2)
+        .checked_div(total)
+        .unwrap_or(0)
+        .min(width);
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 

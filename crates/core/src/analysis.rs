@@ -93,6 +93,7 @@ impl<'a> Analysis<'a> {
         }
 
         let mut effective = direct.clone();
+        #[allow(clippy::needless_range_loop)] // `i` indexes `direct` and `effective` alike
         for i in 0..n {
             let mut p = plan.tasks[i].parent;
             while let Some(pi) = p {

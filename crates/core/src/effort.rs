@@ -72,11 +72,12 @@ fn parse_at(chars: &[char], i: usize) -> Option<Effort> {
     {
         let skip = if chars.get(k) == Some(&'t') { 2 } else { 1 };
         let m = skip_ws(chars, k + skip);
-        if m < chars.len() && chars[m].is_ascii_digit() {
-            if let Some((v, e)) = number(chars, m) {
-                hi = v;
-                j = e;
-            }
+        if m < chars.len()
+            && chars[m].is_ascii_digit()
+            && let Some((v, e)) = number(chars, m)
+        {
+            hi = v;
+            j = e;
         }
     }
     let u = skip_ws(chars, j);

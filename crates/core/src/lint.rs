@@ -451,9 +451,12 @@ fn scope_name(plan: &Plan, scope: &Scope) -> String {
     }
 }
 
+/// First line of a task's rows in a dependency matrix, and each dependency with its row.
+type MatrixRows<'a> = (u32, Vec<(u32, &'a DepRef)>);
+
 fn claims(a: &Analysis, out: &mut Vec<Finding>) {
     let plan = a.plan;
-    let mut matrix: HashMap<String, (u32, Vec<(u32, &DepRef)>)> = HashMap::new();
+    let mut matrix: HashMap<String, MatrixRows> = HashMap::new();
     for c in &plan.claims {
         match &c.kind {
             ClaimKind::Progress {
@@ -555,17 +558,17 @@ fn progress_claim(
         p.done,
         fmt_pct(actual_pct)
     );
-    if let Some(t) = total {
-        if t as usize != p.total {
-            push(
-                out,
-                Severity::Error,
-                "progress-claim-total",
-                c.line,
-                format!("claims {claimed}, but {actual}"),
-            );
-            return;
-        }
+    if let Some(t) = total
+        && t as usize != p.total
+    {
+        push(
+            out,
+            Severity::Error,
+            "progress-claim-total",
+            c.line,
+            format!("claims {claimed}, but {actual}"),
+        );
+        return;
     }
     if let Some(d) = done {
         if d as usize != p.done {
@@ -578,32 +581,32 @@ fn progress_claim(
             );
             return;
         }
-        if let (Some(t), Some(pc)) = (total, pct) {
-            if (pc - percent(d as usize, t as usize)).abs() >= 1.0 {
-                push(
-                    out,
-                    Severity::Warning,
-                    "progress-claim-arithmetic",
-                    c.line,
-                    format!(
-                        "claims {claimed}, but {d} of {t} is {}%",
-                        fmt_pct(percent(d as usize, t as usize))
-                    ),
-                );
-            }
-        }
-        return;
-    }
-    if let Some(pc) = pct {
-        if (pc - actual_pct).abs() >= 1.0 {
+        if let (Some(t), Some(pc)) = (total, pct)
+            && (pc - percent(d as usize, t as usize)).abs() >= 1.0
+        {
             push(
                 out,
                 Severity::Warning,
-                "progress-claim-percent",
+                "progress-claim-arithmetic",
                 c.line,
-                format!("claims {claimed}, but {actual}"),
+                format!(
+                    "claims {claimed}, but {d} of {t} is {}%",
+                    fmt_pct(percent(d as usize, t as usize))
+                ),
             );
         }
+        return;
+    }
+    if let Some(pc) = pct
+        && (pc - actual_pct).abs() >= 1.0
+    {
+        push(
+            out,
+            Severity::Warning,
+            "progress-claim-percent",
+            c.line,
+            format!("claims {claimed}, but {actual}"),
+        );
     }
 }
 

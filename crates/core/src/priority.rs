@@ -27,8 +27,8 @@ impl Priority {
             ("🟡", Priority::Medium),
             ("🟢", Priority::Low),
         ] {
-            if t.starts_with(sig) {
-                let rest = t[sig.len()..].trim();
+            if let Some(rest) = t.strip_prefix(sig) {
+                let rest = rest.trim();
                 return Priority::parse_word(rest).or(Some(p));
             }
         }

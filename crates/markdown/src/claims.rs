@@ -158,63 +158,61 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
     // `62.5% (5 of 8 phases complete)`, `5 of 8 phases complete`.
     if !found_fraction {
         let lower = rest.to_lowercase();
-        if let Some(p) = lower.find(" of ") {
-            if let (Some((done, _)), Some((total, end))) =
+        if let Some(p) = lower.find(" of ")
+            && let (Some((done, _)), Some((total, end))) =
                 (num_before(&lower, p), int_after(&lower, p + 4))
-            {
-                let tail = lower[end..].trim_start();
-                let unit: String = tail.chars().take_while(|c| c.is_alphabetic()).collect();
-                let after_unit = tail[unit.len()..].trim_start();
-                let completes = ["complete", "completed", "done", "finished"]
-                    .iter()
-                    .any(|w| after_unit.starts_with(w));
-                if completes && done.fract() == 0.0 && (done as u32) <= total {
-                    let pct = lower[..p]
-                        .rfind('%')
-                        .and_then(|q| num_before(&lower, q))
-                        .map(|(v, _)| v);
-                    let unit = (!unit.is_empty()).then_some(unit);
-                    out.push((
-                        label.to_string(),
-                        ClaimKind::Progress {
-                            done: Some(done as u32),
-                            total: Some(total),
-                            percent: pct,
-                            unit,
-                        },
-                    ));
-                    found_fraction = true;
-                }
+        {
+            let tail = lower[end..].trim_start();
+            let unit: String = tail.chars().take_while(|c| c.is_alphabetic()).collect();
+            let after_unit = tail[unit.len()..].trim_start();
+            let completes = ["complete", "completed", "done", "finished"]
+                .iter()
+                .any(|w| after_unit.starts_with(w));
+            if completes && done.fract() == 0.0 && (done as u32) <= total {
+                let pct = lower[..p]
+                    .rfind('%')
+                    .and_then(|q| num_before(&lower, q))
+                    .map(|(v, _)| v);
+                let unit = (!unit.is_empty()).then_some(unit);
+                out.push((
+                    label.to_string(),
+                    ClaimKind::Progress {
+                        done: Some(done as u32),
+                        total: Some(total),
+                        percent: pct,
+                        unit,
+                    },
+                ));
+                found_fraction = true;
             }
         }
     }
     // `62.5% overall progress`, `Current Status: 60% production ready`, `76.3% Complete`.
-    if !found_fraction {
-        if let Some(q) = rest.find('%') {
-            if let Some((pct, _)) = num_before(rest, q) {
-                let after = rest[q + 1..].trim_start().to_lowercase();
-                let next_words: String = after
-                    .split_whitespace()
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let says = PROGRESS_WORDS.iter().any(|w| next_words.contains(w))
-                    || ["progress", "status"].iter().any(|w| label_l.contains(w))
-                        && !after.starts_with('+');
-                let not_target =
-                    !rest[..q].contains(['≥', '>', '<', '≤', '~', '→']) && !after.starts_with('→');
-                if says && not_target && pct <= 100.0 {
-                    out.push((
-                        label.to_string(),
-                        ClaimKind::Progress {
-                            done: None,
-                            total: None,
-                            percent: Some(pct),
-                            unit: None,
-                        },
-                    ));
-                }
-            }
+    if !found_fraction
+        && let Some(q) = rest.find('%')
+        && let Some((pct, _)) = num_before(rest, q)
+    {
+        let after = rest[q + 1..].trim_start().to_lowercase();
+        let next_words: String = after
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let says = PROGRESS_WORDS.iter().any(|w| next_words.contains(w))
+            || ["progress", "status"].iter().any(|w| label_l.contains(w))
+                && !after.starts_with('+');
+        let not_target =
+            !rest[..q].contains(['≥', '>', '<', '≤', '~', '→']) && !after.starts_with('→');
+        if says && not_target && pct <= 100.0 {
+            out.push((
+                label.to_string(),
+                ClaimKind::Progress {
+                    done: None,
+                    total: None,
+                    percent: Some(pct),
+                    unit: None,
+                },
+            ));
         }
     }
     // `Total Tasks: 47`, `Phase 1: 5 critical tasks`.
@@ -229,40 +227,40 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
                 },
             ));
         }
-    } else if !label.is_empty() {
-        if let Some((n, end)) = int_after(l_trim, 0) {
-            let words: Vec<String> = l_trim[end..]
-                .split_whitespace()
-                .take(3)
-                .map(|w| w.to_lowercase())
-                .collect();
-            let (prio, k) = match words.first().and_then(|w| Priority::parse(w)) {
-                Some(p) => (
-                    Some(p),
-                    if words.get(1).is_some_and(|w| w == "priority") {
-                        2
-                    } else {
-                        1
-                    },
-                ),
-                None => (None, 0),
-            };
-            if words.get(k).is_some_and(|w| w == "tasks" || w == "task") {
-                out.push((
-                    label.to_string(),
-                    ClaimKind::TaskCount {
-                        count: n,
-                        priority: prio,
-                    },
-                ));
-            }
+    } else if !label.is_empty()
+        && let Some((n, end)) = int_after(l_trim, 0)
+    {
+        let words: Vec<String> = l_trim[end..]
+            .split_whitespace()
+            .take(3)
+            .map(|w| w.to_lowercase())
+            .collect();
+        let (prio, k) = match words.first().and_then(|w| Priority::parse(w)) {
+            Some(p) => (
+                Some(p),
+                if words.get(1).is_some_and(|w| w == "priority") {
+                    2
+                } else {
+                    1
+                },
+            ),
+            None => (None, 0),
+        };
+        if words.get(k).is_some_and(|w| w == "tasks" || w == "task") {
+            out.push((
+                label.to_string(),
+                ClaimKind::TaskCount {
+                    count: n,
+                    priority: prio,
+                },
+            ));
         }
     }
     // `Critical Path: A → B → C`.
-    if label_l.contains("critical path") {
-        if let Some(ids) = arrow_ids(rest) {
-            out.push((String::new(), ClaimKind::CriticalPath { ids }));
-        }
+    if label_l.contains("critical path")
+        && let Some(ids) = arrow_ids(rest)
+    {
+        out.push((String::new(), ClaimKind::CriticalPath { ids }));
     }
     out
 }
@@ -281,11 +279,7 @@ pub(crate) fn scan_status_line(raw: &str) -> Option<ClaimKind> {
 }
 
 fn arrow_ids(s: &str) -> Option<Vec<String>> {
-    let norm = s
-        .replace("->", "→")
-        .replace('➜', "→")
-        .replace('⟶', "→")
-        .replace('⇒', "→");
+    let norm = s.replace("->", "→").replace(['➜', '⟶', '⇒'], "→");
     if !norm.contains('→') {
         return None;
     }
@@ -379,15 +373,15 @@ pub(crate) fn scan_code(content: &str, heading: &str) -> Vec<(usize, ClaimKind)>
 mod tests {
     use super::*;
 
-    fn progress(
-        line: &str,
-    ) -> Option<(
+    type Found = (
         String,
         Option<u32>,
         Option<u32>,
         Option<f64>,
         Option<String>,
-    )> {
+    );
+
+    fn progress(line: &str) -> Option<Found> {
         scan_line(line, false)
             .into_iter()
             .find_map(|(s, k)| match k {

@@ -267,24 +267,22 @@ fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>)
         let t_trim = t.trim_end_matches(|c: char| c.is_whitespace());
         let e = t_trim.len();
         // **WORDS**
-        if let Some(inner_end) = t_trim.strip_suffix("**") {
-            if let Some(open) = inner_end.rfind("**") {
-                if let Some(d) = Declared::from_words(&inner_end[open + 2..]) {
-                    words.get_or_insert(d);
-                    end = open;
-                    continue;
-                }
-            }
+        if let Some(inner_end) = t_trim.strip_suffix("**")
+            && let Some(open) = inner_end.rfind("**")
+            && let Some(d) = Declared::from_words(&inner_end[open + 2..])
+        {
+            words.get_or_insert(d);
+            end = open;
+            continue;
         }
         // (WORDS)
-        if let Some(inner_end) = t_trim.strip_suffix(')') {
-            if let Some(open) = inner_end.rfind('(') {
-                if let Some(d) = Declared::from_words(&inner_end[open + 1..]) {
-                    words.get_or_insert(d);
-                    end = open;
-                    continue;
-                }
-            }
+        if let Some(inner_end) = t_trim.strip_suffix(')')
+            && let Some(open) = inner_end.rfind('(')
+            && let Some(d) = Declared::from_words(&inner_end[open + 1..])
+        {
+            words.get_or_insert(d);
+            end = open;
+            continue;
         }
         // Emoji, with an optional variation selector.
         let mut chars = t_trim.char_indices().rev();
@@ -377,18 +375,18 @@ pub(crate) fn clean_markup(s: &str) -> (String, bool) {
 pub(crate) fn split_id(s: &str) -> (Option<(String, IdStrength)>, &str) {
     let t = s.trim_start();
     // `[id:TASK-1][type:docs]` prefixes.
-    if let Some(rest) = t.strip_prefix("[id:") {
-        if let Some(e) = rest.find(']') {
-            let id = rest[..e].trim().to_string();
-            let mut after = &rest[e + 1..];
-            while after.starts_with('[') {
-                match after.find(']') {
-                    Some(k) => after = &after[k + 1..],
-                    None => break,
-                }
+    if let Some(rest) = t.strip_prefix("[id:")
+        && let Some(e) = rest.find(']')
+    {
+        let id = rest[..e].trim().to_string();
+        let mut after = &rest[e + 1..];
+        while after.starts_with('[') {
+            match after.find(']') {
+                Some(k) => after = &after[k + 1..],
+                None => break,
             }
-            return (Some((id, IdStrength::Strong)), after.trim_start());
         }
+        return (Some((id, IdStrength::Strong)), after.trim_start());
     }
     // Keyword ids: `Step 7`, `Task 2.6`, `Phase 1`, `Step3`, `Step5-1`.
     const KEYWORDS: &[&str] = &[

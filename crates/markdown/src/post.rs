@@ -267,14 +267,14 @@ fn section_dependency(text: &str, line: u32, plan: &mut Plan) {
     if !(section_word(left) && section_word(right)) {
         return;
     }
-    if let (Some(d), Some(q)) = (plan.find_section(left), plan.find_section(right)) {
-        if d != q {
-            plan.section_deps.push(SectionDep {
-                dependent: d,
-                prerequisite: q,
-                line,
-            });
-        }
+    if let (Some(d), Some(q)) = (plan.find_section(left), plan.find_section(right))
+        && d != q
+    {
+        plan.section_deps.push(SectionDep {
+            dependent: d,
+            prerequisite: q,
+            line,
+        });
     }
 }
 
@@ -329,6 +329,7 @@ pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
             }
         }
     }
+    #[allow(clippy::needless_range_loop)] // `i` indexes both `needs_slug` and the tasks
     for i in 0..n {
         if !needs_slug[i] {
             continue;
@@ -360,10 +361,10 @@ pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
 /// or a slug of its section title.
 fn context(plan: &Plan, i: usize) -> String {
     let t = &plan.tasks[i];
-    if let Some(p) = t.parent {
-        if plan.tasks[p].explicit_id {
-            return plan.tasks[p].id.clone();
-        }
+    if let Some(p) = t.parent
+        && plan.tasks[p].explicit_id
+    {
+        return plan.tasks[p].id.clone();
     }
     match t.section {
         Some(s) => match plan.sections[s].task {

@@ -19,7 +19,6 @@ use crate::{Diagnostic, TaskSpan};
 pub(crate) struct RawTask {
     pub id_strength: Option<IdStrength>,
     pub span: TaskSpan,
-    pub obsidian: bool,
 }
 
 /// A run of inline text (a paragraph, an item's text, a heading is handled apart).
@@ -32,7 +31,6 @@ pub(crate) struct Run {
     pub plain_item_first: bool,
     /// The run is the first text of a task item (its title line).
     pub task_item_first: bool,
-    pub in_item: bool,
     pub section: Option<usize>,
 }
 
@@ -40,8 +38,6 @@ pub(crate) struct CodeBlock {
     pub range: Range<usize>,
     pub content: Range<usize>,
     pub section: Option<usize>,
-    pub owner: Option<usize>,
-    pub in_item: bool,
 }
 
 pub(crate) struct Walk {
@@ -65,7 +61,7 @@ struct Frame {
     first_run_done: bool,
 }
 
-pub(crate) fn walk(src: &Source, diags: &mut Vec<Diagnostic>) -> Walk {
+pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
     let text = src.text.as_str();
     let opts = Options::ENABLE_TASKLISTS
         | Options::ENABLE_TABLES
@@ -125,14 +121,10 @@ pub(crate) fn walk(src: &Source, diags: &mut Vec<Diagnostic>) -> Walk {
                 Event::End(TagEnd::CodeBlock) => {
                     let (start, content) = code.take().unwrap_or((range.start, None));
                     let section = current_section(&section_stack);
-                    let owner =
-                        nearest_task(&frames).or_else(|| section_task(&w.sections, section));
                     w.code.push(CodeBlock {
                         range: start..range.end,
                         content: content.unwrap_or(range.end..range.end),
                         section,
-                        owner,
-                        in_item: !frames.is_empty(),
                     });
                 }
                 Event::Text(_) => {
@@ -222,7 +214,6 @@ pub(crate) fn walk(src: &Source, diags: &mut Vec<Diagnostic>) -> Walk {
                         owner: nearest_task(&frames).or_else(|| section_task(&w.sections, section)),
                         plain_item_first: plain_first,
                         task_item_first: task_first,
-                        in_item: !frames.is_empty(),
                         section,
                     });
                 }
@@ -234,15 +225,13 @@ pub(crate) fn walk(src: &Source, diags: &mut Vec<Diagnostic>) -> Walk {
         if let Some(r) = run.take() {
             w.runs.push(r);
         }
-        if let Some(f) = frames.last_mut() {
-            if f.state == ItemState::Pending
-                && matches!(ev, Event::Start(_) | Event::End(TagEnd::Item))
-            {
-                if !matches!(ev, Event::Start(Tag::Paragraph)) {
-                    f.state = ItemState::Plain;
-                    f.first_run_done = true;
-                }
-            }
+        if let Some(f) = frames.last_mut()
+            && f.state == ItemState::Pending
+            && matches!(ev, Event::Start(_) | Event::End(TagEnd::Item))
+            && !matches!(ev, Event::Start(Tag::Paragraph))
+        {
+            f.state = ItemState::Plain;
+            f.first_run_done = true;
         }
         match ev {
             Event::Start(Tag::Item) => frames.push(Frame {
@@ -318,9 +307,7 @@ fn alternate_marker(text: &str, at: usize) -> bool {
             return false;
         }
     }
-    if first.is_whitespace()
-        || (first.is_alphanumeric() && first.is_ascii() && marker.len() == 1 && false)
-    {
+    if first.is_whitespace() {
         return false;
     }
     let after = &inner[close + 1..];
@@ -363,7 +350,6 @@ fn add_item_task(
                 .map(|r| src.to_orig_range(&(content_start + r.start..content_start + r.end))),
             status_line: None,
         },
-        obsidian: it.obsidian,
     });
     idx
 }
@@ -470,7 +456,6 @@ fn add_heading(
                     }),
                     status_line: None,
                 },
-                obsidian: it.obsidian,
             });
             task = Some(idx);
         }
@@ -480,11 +465,11 @@ fn add_heading(
     let (clean, _) = inline::clean_markup(body);
     let mut declared = None;
     let mut title = clean.trim().to_string();
-    if let Some(first) = title.split_whitespace().next() {
-        if let Some(d) = Declared::from_emoji(first) {
-            declared = Some(d);
-            title = title[first.len()..].trim_start().to_string();
-        }
+    if let Some(first) = title.split_whitespace().next()
+        && let Some(d) = Declared::from_emoji(first)
+    {
+        declared = Some(d);
+        title = title[first.len()..].trim_start().to_string();
     }
     let it = inline::parse_item(&title);
     if let (Some(span), Some(d)) = (it.status_span.clone(), it.declared) {

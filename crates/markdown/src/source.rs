@@ -181,14 +181,6 @@ impl Source {
         }
         start..end
     }
-
-    pub fn line(&self, line: u32) -> &str {
-        &self.text[self.line_range(line)]
-    }
-
-    pub fn line_count(&self) -> u32 {
-        self.line_starts.len() as u32
-    }
 }
 
 struct Mapper<'a> {
@@ -278,7 +270,7 @@ mod tests {
     fn crlf_lines_exclude_the_carriage_return() {
         let mut d = Vec::new();
         let s = Source::new(b"one\r\ntwo\r\n", &mut d);
-        assert_eq!(s.line(1), "one");
-        assert_eq!(s.line(2), "two");
+        assert_eq!(&s.text[s.line_range(1)], "one");
+        assert_eq!(&s.text[s.line_range(2)], "two");
     }
 }

@@ -89,16 +89,15 @@ pub fn set_status(
     if status == Status::Done && note_at.is_none() && wants_completion_notes(bytes) {
         let note = format!(" <!-- Completed: {today} -->");
         edits.push((span.line_end..span.line_end, note.into_bytes()));
-    } else if status != Status::Done {
-        if let Some(p) = note_at {
-            if let Some(e) = find(&bytes[p..span.line_end], b"-->") {
-                let mut start = p;
-                while start > 0 && bytes[start - 1] == b' ' {
-                    start -= 1;
-                }
-                edits.push((start..p + e + 3, Vec::new()));
-            }
+    } else if status != Status::Done
+        && let Some(p) = note_at
+        && let Some(e) = find(&bytes[p..span.line_end], b"-->")
+    {
+        let mut start = p;
+        while start > 0 && bytes[start - 1] == b' ' {
+            start -= 1;
         }
+        edits.push((start..p + e + 3, Vec::new()));
     }
 
     edits.sort_by_key(|(r, _)| (r.start, r.end));
