@@ -162,7 +162,7 @@ pub fn plan_text(n: usize) -> String {
     let mut body = String::with_capacity(n * 110);
     let mut tasks = 0usize; // checkbox items written
     let mut step = 0usize; // top-level steps written
-    let mut steps_done = 0usize;
+    let mut step_done: Vec<bool> = vec![false]; // index = step number
     let mut all_done = 0usize; // checkbox items ticked, at any depth
     let mut phase = 0usize;
     let mut week = 1usize;
@@ -193,13 +193,13 @@ pub fn plan_text(n: usize) -> String {
                 step += 1;
                 tasks += 1;
                 // Done work is mostly at the front of the plan, with a ragged frontier:
-                // about 30% of steps done overall.
+                // about 25% of steps, 30% of all tasks (subtasks included) done.
                 let frac = tasks as f64 / n as f64;
                 let done = frac < 0.17 || (frac < 0.37 && rng.chance(40));
                 let wip = !done && frac < 0.5 && rng.chance(8);
+                step_done.push(done);
                 let t = title(&mut rng);
                 if done {
-                    steps_done += 1;
                     all_done += 1;
                     let _ = writeln!(body, "- [x] Step {step}: {t} ✅ **COMPLETED**");
                 } else if wip {
@@ -245,7 +245,7 @@ pub fn plan_text(n: usize) -> String {
                         let k = 1 + rng.below(m - 1);
                         let _ = writeln!(body, "  - Dependencies: Step {m}, Step {k}");
                     } else {
-                        let tick = if m <= steps_done { " ✅" } else { "" };
+                        let tick = if step_done[m] { " ✅" } else { "" };
                         let _ = writeln!(body, "  - Dependencies: Step {m}{tick}");
                     }
                 } else if rng.chance(20) {
@@ -271,10 +271,11 @@ pub fn plan_text(n: usize) -> String {
         body.push_str("---\n\n");
     }
 
-    let pct = if step == 0 {
+    // Counted the way `taskman` counts: every checkbox at every depth.
+    let pct = if n == 0 {
         0.0
     } else {
-        steps_done as f64 * 100.0 / step as f64
+        all_done as f64 * 100.0 / n as f64
     };
     let mut out = String::with_capacity(body.len() + 512);
     let _ = writeln!(out, "# Generated Plan: {n} Tasks\n");
@@ -303,6 +304,11 @@ fn analyse(plan: &taskman_core::Plan) -> usize {
 fn bench_size(c: &mut Criterion, n: usize, label: &str) {
     let text = plan_text(n);
     let bytes = text.as_bytes();
+    // `TASKMAN_BENCH_DUMP=dir` writes the generated plans out, e.g. to try them with the CLI.
+    if let Some(dir) = std::env::var_os("TASKMAN_BENCH_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!("plan-{label}.md"));
+        std::fs::write(&path, bytes).expect("write generated plan");
+    }
     let doc = taskman_markdown::parse(bytes);
     assert_eq!(
         doc.plan.tasks.len(),
