@@ -242,7 +242,11 @@ fn parse_obsidian_fields(s: &str, out: &mut ItemText) {
                 let id = id.split_whitespace().next().unwrap_or(id);
                 out.depends_on.push(DepRef::Id(id.to_string()));
             }
-            i += rest.len() - a.len() + list.len().max(1);
+            i += rest.len() - a.len() + list.len();
+            if list.is_empty() {
+                // Nothing parsed after the sign: step over one whole character.
+                i += a.chars().next().map_or(0, char::len_utf8);
+            }
             continue;
         }
         if let Some(sig) = PRIORITY_SIGNIFIERS.iter().find(|s| rest.starts_with(**s)) {
@@ -707,6 +711,14 @@ mod tests {
         assert_eq!(t.id, Some(("scale".into(), IdStrength::Strong)));
         assert_eq!(t.completed.as_deref(), Some("2025-01-15"));
         assert_eq!(t.title, "Scale Logic");
+    }
+
+    #[test]
+    fn a_depends_on_sign_followed_by_a_multibyte_character_does_not_panic() {
+        // Found by fuzzing: `⛔` then U+FFFD used to slice inside the character.
+        let t = parse_item("🆔 g7317o ⛔\u{FFFD}ya44g5");
+        assert_eq!(t.id, Some(("g7317o".into(), IdStrength::Strong)));
+        assert!(t.depends_on.is_empty());
     }
 
     #[test]
