@@ -284,6 +284,8 @@ fn section_dependency(text: &str, line: u32, plan: &mut Plan) {
 /// tasks get `section/title` slugs.
 pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
     let mut used: HashSet<String> = HashSet::with_capacity(plan.tasks.len());
+    // Next suffix to try per base, so n tasks sharing a base cost O(n), not O(n²).
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut first_title: HashMap<String, usize> = HashMap::new();
     let n = plan.tasks.len();
     let mut needs_slug = vec![false; n];
@@ -306,25 +308,13 @@ pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
                     needs_slug[i] = true;
                 } else if !strong {
                     let ctx = context(plan, i);
-                    let mut id = format!("{}/{}", ctx, plan.tasks[i].id);
-                    let mut k = 2;
-                    while used.contains(&normalize(&id)) {
-                        id = format!("{}/{}#{k}", ctx, plan.tasks[i].id);
-                        k += 1;
-                    }
-                    used.insert(normalize(&id));
-                    plan.tasks[i].id = id;
+                    let base = format!("{}/{}", ctx, plan.tasks[i].id);
+                    plan.tasks[i].id = unique(&mut used, &mut next_suffix, &base, "#");
                 } else {
                     // A repeated strong id with another title: still addressable as
                     // `ID#2`, and lint reports the duplicate.
                     let base = plan.tasks[i].id.clone();
-                    let mut k = 2;
-                    while used.contains(&normalize(&format!("{base}#{k}"))) {
-                        k += 1;
-                    }
-                    let id = format!("{base}#{k}");
-                    used.insert(normalize(&id));
-                    plan.tasks[i].id = id;
+                    plan.tasks[i].id = unique(&mut used, &mut next_suffix, &base, "#");
                 }
             }
         }
@@ -346,14 +336,34 @@ pub(crate) fn assign_ids(plan: &mut Plan, strength: &[Option<IdStrength>]) {
         } else {
             format!("{ctx}/{title}")
         };
-        let mut id = base.clone();
-        let mut k = 2;
-        while used.contains(&normalize(&id)) {
-            id = format!("{base}-{k}");
-            k += 1;
+        plan.tasks[i].id = unique(&mut used, &mut next_suffix, &base, "-");
+    }
+}
+
+/// `base` if unused, else `base{sep}2`, `base{sep}3`, ..., resuming where the last search
+/// for this base stopped.
+fn unique(
+    used: &mut HashSet<String>,
+    next_suffix: &mut HashMap<String, usize>,
+    base: &str,
+    sep: &str,
+) -> String {
+    let norm = normalize(base);
+    let mut k = match next_suffix.get(&norm) {
+        Some(&k) => k,
+        None if used.insert(norm.clone()) => {
+            next_suffix.insert(norm, 2);
+            return base.to_string();
         }
-        used.insert(normalize(&id));
-        plan.tasks[i].id = id;
+        None => 2,
+    };
+    loop {
+        let id = format!("{base}{sep}{k}");
+        k += 1;
+        if used.insert(normalize(&id)) {
+            next_suffix.insert(norm, k);
+            return id;
+        }
     }
 }
 
@@ -381,4 +391,27 @@ fn same_task(a: &str, b: &str) -> bool {
     let wa: HashSet<String> = words(a).into_iter().collect();
     let wb: HashSet<String> = words(b).into_iter().collect();
     !wa.is_empty() && !wb.is_empty() && (wa.is_subset(&wb) || wb.is_subset(&wa))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn many_tasks_with_the_same_title_get_distinct_ids_in_order() {
+        let mut text = String::from("## Work\n");
+        for i in 0..300 {
+            text.push_str(&format!("- [ ] Module {i}\n  - [ ] Write unit tests\n"));
+        }
+        let doc = crate::parse(text.as_bytes());
+        let ids: Vec<&str> = doc
+            .plan
+            .tasks
+            .iter()
+            .filter(|t| t.title == "Write unit tests")
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 300);
+        assert_eq!(ids[0], "work/write-unit-tests");
+        assert_eq!(ids[1], "work/write-unit-tests-2");
+        assert_eq!(ids[299], "work/write-unit-tests-300");
+    }
 }
