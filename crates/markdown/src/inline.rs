@@ -87,12 +87,20 @@ pub(crate) fn parse_item(content: &str) -> ItemText {
         parse_obsidian_fields(fields, &mut out);
     }
 
-    // Status words and emoji at the end of the title.
+    // Status words and emoji at the end of the title, or after the Obsidian fields.
     let (kept, span, declared) = strip_status_tail(main);
     if let Some(s) = span {
         out.status_span = Some(to_content(s.start)..to_content(s.end));
     }
     out.declared = declared;
+    if out.declared.is_none()
+        && !fields.trim().is_empty()
+        && let (_, Some(s), Some(d)) = strip_status_tail(&body)
+        && s.start >= fields_at
+    {
+        out.status_span = Some(to_content(s.start)..to_content(s.end));
+        out.declared = Some(d);
+    }
 
     let (clean, struck) = clean_markup(&main[..kept]);
     if struck && out.declared.is_none() {

@@ -310,7 +310,9 @@ fn alternate_marker(text: &str, at: usize) -> bool {
     if first.is_whitespace() {
         return false;
     }
+    // The task's text must be on the same line.
     let after = &inner[close + 1..];
+    let after = &after[..after.find(['\n', '\r']).unwrap_or(after.len())];
     after.starts_with([' ', '\t']) && !after.trim_start().is_empty()
 }
 

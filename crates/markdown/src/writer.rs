@@ -53,22 +53,38 @@ pub fn set_status(
     // 1. The checkbox.
     let marker = marker_for(doc, task.kind, status);
     if bytes[span.marker.clone()] != marker[..] {
-        edits.push((span.marker.clone(), marker));
+        edits.push((span.marker.clone(), marker.clone()));
     }
 
-    // 2. Status words/emoji on the line, in the document's own convention.
-    let line_ex = exemplar(doc, status, |s: &crate::TaskSpan| s.status.clone());
-    match (&span.status, line_ex) {
+    // 2. Status words/emoji on the line, in the document's own convention. When neither
+    // the checkbox nor a Status line can show the new status (in progress in a plain GFM
+    // list) and the document has no words for it, standard words say it, or the change
+    // would be lost.
+    let marker_shows = Status::from_marker(&String::from_utf8_lossy(&marker)) == status
+        || status == Status::Todo
+        || span.status_line.is_some();
+    let words = exemplar(doc, status, |s: &crate::TaskSpan| s.status.clone())
+        .or_else(|| (!marker_shows).then(|| encode(doc, status_tag(status))));
+    match (&span.status, words) {
         (Some(r), Some(ex)) => edits.push((r.clone(), ex)),
         (Some(r), None) => {
-            // No example of the new status: drop the old words with the space before.
+            // No words for the new status: drop the old ones with the space before.
             let mut start = r.start;
             while start > 0 && bytes[start - 1] == b' ' {
                 start -= 1;
             }
-            edits.push((start..r.end, Vec::new()));
+            // Keep them if they are all the task says: an empty item is no task at all.
+            let title_left = bytes[span.marker.end..start]
+                .iter()
+                .any(|b| !b" ]\t".contains(b));
+            if title_left {
+                edits.push((start..r.end, Vec::new()));
+            } else {
+                // Keep the item a task: say the new status instead.
+                edits.push((r.clone(), encode(doc, status_tag(status))));
+            }
         }
-        (None, Some(ex)) if convention_marks_status(doc, status) => {
+        (None, Some(ex)) if !marker_shows || convention_marks_status(doc, status) => {
             let mut add = b" ".to_vec();
             add.extend(ex);
             edits.push((span.line_end..span.line_end, add));
@@ -193,6 +209,18 @@ fn convention_marks_status(doc: &Document, status: Status) -> bool {
 
 fn wants_completion_notes(bytes: &[u8]) -> bool {
     find(bytes, b"<!-- Completed:").is_some()
+}
+
+/// Words for a status on a task line when the document has no convention of its own.
+fn status_tag(status: Status) -> &'static str {
+    match status {
+        Status::Todo => "**TODO**",
+        Status::InProgress => "🔄 **IN PROGRESS**",
+        Status::Blocked => "⏸️ **BLOCKED**",
+        Status::Deferred => "**DEFERRED**",
+        Status::Done => "✅ **DONE**",
+        Status::Cancelled => "**CANCELLED**",
+    }
 }
 
 fn status_words(status: Status) -> &'static str {
