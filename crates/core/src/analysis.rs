@@ -12,6 +12,9 @@ use crate::{DepRef, Plan, Priority, Status, TaskKind};
 #[derive(Debug, Clone)]
 pub struct Analysis<'a> {
     pub plan: &'a Plan,
+    /// Each task's own dependencies as written (ids and `All previous`), without the
+    /// section rules.
+    pub own: Vec<Vec<usize>>,
     /// Direct dependencies of each task as written (ids, `All previous`, section rules).
     pub direct: Vec<Vec<usize>>,
     /// Direct dependencies plus those inherited from parent tasks: a subtask cannot start
@@ -81,6 +84,15 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+        let own: Vec<Vec<usize>> = direct
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                d.sort_unstable();
+                d.dedup();
+                d
+            })
+            .collect();
         for sd in &plan.section_deps {
             let prereq: Vec<usize> = plan.tasks_in_section(sd.prerequisite).collect();
             for t in plan.tasks_in_section(sd.dependent) {
@@ -107,6 +119,7 @@ impl<'a> Analysis<'a> {
         let cycles = find_cycles(&direct);
         Analysis {
             plan,
+            own,
             direct,
             effective,
             unknown,
@@ -232,7 +245,7 @@ impl<'a> Analysis<'a> {
 }
 
 /// Earlier tasks at the same level as task `i`: same parent, same kind, same depth.
-fn previous_peers(plan: &Plan, i: usize) -> impl Iterator<Item = usize> + '_ {
+pub(crate) fn previous_peers(plan: &Plan, i: usize) -> impl Iterator<Item = usize> + '_ {
     let t = &plan.tasks[i];
     plan.tasks[..i]
         .iter()
@@ -361,11 +374,7 @@ mod tests {
     use crate::{Task, plan::Section};
 
     fn task(id: &str, status: Status, deps: &[&str]) -> Task {
-        let mut t = Task::new(id.into(), id.into(), 1);
-        t.explicit_id = true;
-        t.status = status;
-        t.depends_on = deps.iter().map(|d| DepRef::Id((*d).into())).collect();
-        t
+        crate::plan::test_task(id, status, deps)
     }
 
     fn plan(tasks: Vec<Task>) -> Plan {

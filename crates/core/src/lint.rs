@@ -43,12 +43,7 @@ fn push(
 }
 
 fn name(plan: &Plan, i: usize) -> String {
-    let t = &plan.tasks[i];
-    if t.explicit_id {
-        t.id.clone()
-    } else {
-        format!("\"{}\"", short(&t.title))
-    }
+    name_of(&plan.tasks[i])
 }
 
 fn short(s: &str) -> String {
@@ -797,25 +792,16 @@ fn matrix_row(
                 ),
             },
             DepRef::AllPrevious => {
-                let mut t = plan.tasks[i].clone();
-                t.depends_on = vec![DepRef::AllPrevious];
-                let mut p = plan.clone();
-                p.tasks[i] = t;
-                let an = Analysis::new(&p);
-                for &j in &an.direct[i] {
+                for j in crate::analysis::previous_peers(plan, i) {
                     said.insert(j);
                     said_at.entry(j).or_insert(*row);
                 }
             }
         }
     }
-    // What the task's own Dependencies line says (ids and "All previous"), without
-    // section-level rules, which a matrix does not describe.
-    let own_plan = Plan {
-        section_deps: Vec::new(),
-        ..plan.clone()
-    };
-    let own: BTreeSet<usize> = Analysis::new(&own_plan).direct[i].iter().copied().collect();
+    // What the task's own Dependencies line says, without section-level rules, which a
+    // matrix does not describe.
+    let own: BTreeSet<usize> = a.own[i].iter().copied().collect();
     let extra: Vec<usize> = said.difference(&own).copied().collect();
     let missing: Vec<usize> = own.difference(&said).copied().collect();
     if extra.is_empty() && missing.is_empty() {
@@ -931,11 +917,7 @@ mod tests {
     use crate::{Claim, Section, Task};
 
     fn task(id: &str, status: Status, deps: &[&str]) -> Task {
-        let mut t = Task::new(id.into(), id.into(), 1);
-        t.explicit_id = true;
-        t.status = status;
-        t.depends_on = deps.iter().map(|d| DepRef::Id((*d).into())).collect();
-        t
+        crate::plan::test_task(id, status, deps)
     }
 
     fn codes(p: &Plan) -> Vec<&'static str> {

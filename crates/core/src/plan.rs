@@ -263,6 +263,16 @@ impl Plan {
     }
 }
 
+/// A task with an explicit id and dependencies, for tests.
+#[cfg(test)]
+pub(crate) fn test_task(id: &str, status: Status, deps: &[&str]) -> Task {
+    let mut t = Task::new(id.into(), id.into(), 1);
+    t.explicit_id = true;
+    t.status = status;
+    t.depends_on = deps.iter().map(|d| DepRef::Id((*d).into())).collect();
+    t
+}
+
 /// Words that say "how much" rather than "which part" in a claim's label.
 pub const SCOPE_STOPWORDS: &[&str] = &[
     "overall",

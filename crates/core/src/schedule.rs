@@ -194,12 +194,11 @@ fn forward(
 
 #[cfg(test)]
 mod tests {
-    use crate::{Analysis, DepRef, Effort, Plan, Status, Task};
+    use crate::{Analysis, Effort, Plan, Status, Task};
 
     fn task(id: &str, hours: Option<f64>, deps: &[&str]) -> Task {
-        let mut t = Task::new(id.into(), id.into(), 1);
+        let mut t = crate::plan::test_task(id, Status::Todo, deps);
         t.effort = hours.map(Effort::hours);
-        t.depends_on = deps.iter().map(|d| DepRef::Id((*d).into())).collect();
         t
     }
 

@@ -100,6 +100,16 @@ const PROGRESS_WORDS: &[&str] = &[
     "status",
 ];
 
+/// A `done of total` progress claim.
+fn fraction(done: u32, total: u32, percent: Option<f64>, unit: Option<String>) -> ClaimKind {
+    ClaimKind::Progress {
+        done: Some(done),
+        total: Some(total),
+        percent,
+        unit,
+    }
+}
+
 /// Claims on one line of prose (a paragraph line, a list item, a heading).
 pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)> {
     let line = plain(strip_list_prefix(raw));
@@ -143,15 +153,7 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
             continue;
         }
         let unit = unit.filter(|u| !matches!(u.as_str(), "done" | "complete" | "completed"));
-        out.push((
-            label.to_string(),
-            ClaimKind::Progress {
-                done: Some(done as u32),
-                total: Some(total),
-                percent: pct,
-                unit,
-            },
-        ));
+        out.push((label.to_string(), fraction(done as u32, total, pct, unit)));
         found_fraction = true;
         break;
     }
@@ -174,15 +176,7 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
                     .and_then(|q| num_before(&lower, q))
                     .map(|(v, _)| v);
                 let unit = (!unit.is_empty()).then_some(unit);
-                out.push((
-                    label.to_string(),
-                    ClaimKind::Progress {
-                        done: Some(done as u32),
-                        total: Some(total),
-                        percent: pct,
-                        unit,
-                    },
-                ));
+                out.push((label.to_string(), fraction(done as u32, total, pct, unit)));
                 found_fraction = true;
             }
         }
