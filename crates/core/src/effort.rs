@@ -1,13 +1,13 @@
 //! Effort, normalised to hours: 1 day = 8 h, 1 week = 5 days, 1 month = 4 weeks.
 //! Ranges (`4-6 hours`, `1-2 days`) keep both ends.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const HOURS_PER_DAY: f64 = 8.0;
 pub const HOURS_PER_WEEK: f64 = 5.0 * HOURS_PER_DAY;
 pub const HOURS_PER_MONTH: f64 = 4.0 * HOURS_PER_WEEK;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Effort {
     pub min_hours: f64,
     pub max_hours: f64,

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod status;
 pub use analysis::Analysis;
 pub mod lint;
+pub mod matching;
 
 pub use effort::Effort;
 pub use finding::{Finding, Severity};

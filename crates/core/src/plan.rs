@@ -1,11 +1,11 @@
 //! The plan as read from a document: sections, tasks, and the claims the document makes
 //! about itself. Everything here is plain data; the reader fills it, analysis reads it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Declared, Effort, Priority, Status};
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     /// The first level-1 heading, if any.
     pub title: Option<String>,
@@ -23,7 +23,7 @@ pub struct Plan {
     pub status_items: Vec<StatusItem>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Section {
     /// Heading text without emphasis markers and trailing status emoji.
     pub title: String,
@@ -37,7 +37,7 @@ pub struct Section {
     pub declared: Option<Declared>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// A task-list item: `- [ ] ...`.
@@ -46,7 +46,7 @@ pub enum TaskKind {
     Heading,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     /// Stable identifier: the document's own (`Step 7`, `CORE-001`, `T-12`, Obsidian `🆔`)
     /// or a slug from section and title.
@@ -113,7 +113,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
     pub value: String,
@@ -121,7 +121,7 @@ pub struct Field {
 }
 
 /// A dependency as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DepRef {
     /// Another task's id as written (`Step 6`, `CORE-001`, `abc123`).
@@ -130,21 +130,21 @@ pub enum DepRef {
     AllPrevious,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SectionDep {
     pub dependent: usize,
     pub prerequisite: usize,
     pub line: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusItem {
     pub title: String,
     pub declared: Declared,
     pub line: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claim {
     pub line: u32,
     /// The line as written (after mojibake repair), for messages.
@@ -157,7 +157,7 @@ pub struct Claim {
     pub kind: ClaimKind,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum ClaimKind {
     /// `11/100 steps (11%)`, `62.5% (5 of 8 phases complete)`, `76.3% Complete`.
@@ -181,7 +181,7 @@ pub enum ClaimKind {
     TaskStatus { id: String, declared: Declared },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MatrixEntry {
     pub task: String,
     pub depends_on: Vec<DepRef>,

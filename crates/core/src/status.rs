@@ -1,9 +1,9 @@
 //! Task status, and the status words and emoji people write next to a checkbox.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a task stands. The checkbox decides; words and emoji only refine an open checkbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Todo,
@@ -55,7 +55,7 @@ impl Status {
 /// What the words or emoji next to a task say about it (`✅ **COMPLETED**`, `📋 **NEXT**`,
 /// `**Status:** ❌ Not Started`). Kept separate from [`Status`] because READY and NEXT are
 /// claims lint checks against the dependencies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Declared {
     Done,

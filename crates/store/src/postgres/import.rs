@@ -1,0 +1,619 @@
+//! Import and sync of a plan's text on PostgreSQL: the same plan as SQLite
+//! ([`crate::sync::plan_sync`]), written with array-bound bulk statements (`UNNEST`) so a
+//! 100,000-task plan takes a handful of round trips.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+use sqlx::Row as _;
+use sqlx::postgres::PgConnection;
+use taskman_core::Plan;
+
+use super::event;
+use super::ops::get_project;
+use super::tasks::{load_sections, set_tags};
+use crate::error::Result;
+use crate::model::{priority_from_rank, priority_rank, status_from_str};
+use crate::stored::{PlanMeta, SectionRow, dependency_edges, task_columns};
+use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
+
+/// Rows per bulk statement: keeps each statement's parameters moderate.
+const CHUNK: usize = 10_000;
+
+pub(crate) async fn import(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    project_id: i64,
+    name: &str,
+    bytes: &[u8],
+    plan: &Plan,
+) -> Result<SyncReport> {
+    get_project(c, project_id).await?;
+    // Two servers syncing the same file take turns.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(format!("plan:{project_id}:{name}"))
+        .execute(&mut *c)
+        .await?;
+    let existing = sqlx::query("SELECT id, version FROM plans WHERE project_id = $1 AND name = $2")
+        .bind(project_id)
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await?;
+    let (plan_id, prev): (i64, i64) = match existing {
+        Some(r) => (r.try_get(0)?, r.try_get(1)?),
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO plans (project_id, name, title, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            )
+            .bind(project_id)
+            .bind(name)
+            .bind(&plan.title)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            (id, 0)
+        }
+    };
+    let same_text = prev > 0
+        && sqlx::query_scalar::<_, bool>(
+            "SELECT source = $3 FROM plan_versions WHERE plan_id = $1 AND number = $2",
+        )
+        .bind(plan_id)
+        .bind(prev)
+        .bind(bytes)
+        .fetch_one(&mut *c)
+        .await?;
+    let version = if same_text {
+        prev
+    } else {
+        sqlx::query(
+            "INSERT INTO plan_versions (plan_id, number, source, actor, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(plan_id)
+        .bind(prev + 1)
+        .bind(bytes)
+        .bind(actor)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        prev + 1
+    };
+
+    let section_ids = sync_sections(c, plan_id, plan).await?;
+    let stored = stored_tasks(c, plan_id).await?;
+    let sync = plan_sync(
+        &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
+        plan,
+    );
+    let cols = task_columns(plan);
+
+    if !sync.deletes.is_empty() {
+        let rows = sqlx::query(sql!(
+            "SELECT {} FROM {} WHERE t.id = ANY($1)",
+            super::tasks::TASK_COLS,
+            super::tasks::TASK_FROM
+        ))
+        .bind(&sync.deletes)
+        .fetch_all(&mut *c)
+        .await?;
+        for r in &rows {
+            let (before, _) = super::tasks::task_row(r)?;
+            event(
+                c,
+                now,
+                actor,
+                Some(project_id),
+                Some(before.id),
+                "task.deleted",
+                Some(&json!(before)),
+                None,
+            )
+            .await?;
+        }
+        sqlx::query("DELETE FROM tasks WHERE id = ANY($1)")
+            .bind(&sync.deletes)
+            .execute(&mut *c)
+            .await?;
+    }
+
+    let mut id_of: Vec<Option<i64>> = vec![None; plan.tasks.len()];
+    for u in &sync.updates {
+        id_of[u.new] = Some(u.id);
+    }
+
+    // Inserts, in bulk, with temporary keys (a key may still belong to a row that is
+    // renamed below); parents are set once every id is known.
+    for chunk in sync.inserts.chunks(CHUNK) {
+        let mut a = Cols::default();
+        for &n in chunk {
+            let t = &plan.tasks[n];
+            let col = &cols[n];
+            a.key.push(format!("\u{1}new:{n}"));
+            a.title.push(col.value.title.clone());
+            a.status.push(col.value.status.as_str().to_string());
+            a.priority.push(priority_rank(col.value.priority));
+            a.rank.push(col.rank);
+            a.owner.push(col.value.owner.clone());
+            a.section.push(t.section.map(|s| section_ids[s]));
+            a.position.push(col.position);
+            a.line.push(col.line);
+            a.emin.push(col.effort_min);
+            a.emax.push(col.effort_max);
+            a.due.push(col.value.due.clone());
+            a.tags.push(col.tags.clone());
+            a.data.push(col.data.clone());
+            a.base.push(serde_json::to_string(&col.value)?);
+        }
+        let rows = sqlx::query(
+            "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
+                section_id, position, line, effort_min, effort_max, due, tags, data, base,
+                created_at, updated_at)
+             SELECT $1, $2, k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba, $3, $3
+             FROM UNNEST($4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
+                $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::float8[],
+                $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[])
+                AS x(k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba)
+             RETURNING id, key",
+        )
+        .bind(project_id)
+        .bind(plan_id)
+        .bind(now)
+        .bind(&a.key)
+        .bind(&a.title)
+        .bind(&a.status)
+        .bind(&a.priority)
+        .bind(&a.rank)
+        .bind(&a.owner)
+        .bind(&a.section)
+        .bind(&a.position)
+        .bind(&a.line)
+        .bind(&a.emin)
+        .bind(&a.emax)
+        .bind(&a.due)
+        .bind(&a.tags)
+        .bind(&a.data)
+        .bind(&a.base)
+        .fetch_all(&mut *c)
+        .await?;
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let key: String = r.try_get(1)?;
+            if let Some(n) = key
+                .strip_prefix("\u{1}new:")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                id_of[n] = Some(id);
+            }
+        }
+    }
+    if !sync.inserts.is_empty() {
+        let (mut ids, mut keys, mut parents, mut tag_ids, mut tag_vals) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut ev_task, mut ev_after) = (vec![], vec![]);
+        for &n in &sync.inserts {
+            let id = id_of[n].unwrap_or_default();
+            ids.push(id);
+            keys.push(cols[n].key.clone());
+            parents.push(plan.tasks[n].parent.and_then(|p| id_of[p]));
+            for t in &plan.tasks[n].tags {
+                tag_ids.push(id);
+                tag_vals.push(t.clone());
+            }
+            ev_task.push(id);
+            ev_after.push(
+                json!({ "key": cols[n].key, "title": cols[n].value.title, "status": cols[n].value.status })
+                    .to_string(),
+            );
+        }
+        for (i, chunk) in ids.chunks(CHUNK).enumerate() {
+            let r = i * CHUNK..i * CHUNK + chunk.len();
+            sqlx::query(
+                "UPDATE tasks SET parent_id = x.p FROM UNNEST($1::bigint[], $2::bigint[]) AS x(id, p)
+                 WHERE tasks.id = x.id AND x.p IS NOT NULL",
+            )
+            .bind(chunk)
+            .bind(&parents[r.clone()])
+            .execute(&mut *c)
+            .await?;
+            sqlx::query(
+                "INSERT INTO events (at, actor, project_id, task_id, action, after)
+                 SELECT $1, $2, $3, t, 'task.created', a FROM UNNEST($4::bigint[], $5::text[]) AS x(t, a)",
+            )
+            .bind(now)
+            .bind(actor)
+            .bind(project_id)
+            .bind(chunk)
+            .bind(&ev_after[r])
+            .execute(&mut *c)
+            .await?;
+        }
+        for (ti, tv) in tag_ids.chunks(CHUNK).zip(tag_vals.chunks(CHUNK)) {
+            sqlx::query(
+                "INSERT INTO task_tags (task_id, tag) SELECT * FROM UNNEST($1::bigint[], $2::text[])
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(ti)
+            .bind(tv)
+            .execute(&mut *c)
+            .await?;
+        }
+        let _ = keys;
+    }
+
+    // Updates of rows whose content differs.
+    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
+    let mut a = Cols::default();
+    let (mut up_ids, mut bumps, mut parents) = (vec![], vec![], vec![]);
+    let mut rekeyed: Vec<(i64, String)> = Vec::new();
+    let mut retag: Vec<(i64, usize)> = Vec::new();
+    for u in &sync.updates {
+        let s = by_id[&u.id];
+        let t = &plan.tasks[u.new];
+        let col = &cols[u.new];
+        let row = Row {
+            key: col.key.clone(),
+            value: u.value.clone(),
+            rank: if u.value.priority == col.value.priority {
+                col.rank
+            } else {
+                priority_rank(u.value.priority).unwrap_or(col.rank)
+            },
+            section_id: t.section.map(|x| section_ids[x]),
+            parent_id: t.parent.and_then(|p| id_of[p]),
+            position: col.position,
+            line: col.line,
+            effort_min: col.effort_min,
+            effort_max: col.effort_max,
+            tags: col.tags.clone(),
+            data: col.data.clone(),
+            base: serde_json::to_string(&u.base)?,
+        };
+        if row == s.row {
+            continue;
+        }
+        let key_changes = row.key != s.row.key;
+        if key_changes {
+            rekeyed.push((u.id, row.key.clone()));
+        }
+        if row.tags != s.row.tags {
+            retag.push((u.id, u.new));
+        }
+        up_ids.push(u.id);
+        bumps.push(i64::from(
+            u.changed || row.section_id != s.row.section_id || key_changes,
+        ));
+        parents.push(row.parent_id);
+        a.key.push(if key_changes {
+            format!("\u{1}old:{}", u.id)
+        } else {
+            row.key.clone()
+        });
+        a.title.push(row.value.title.clone());
+        a.status.push(row.value.status.as_str().to_string());
+        a.priority.push(priority_rank(row.value.priority));
+        a.rank.push(row.rank);
+        a.owner.push(row.value.owner.clone());
+        a.section.push(row.section_id);
+        a.position.push(row.position);
+        a.line.push(row.line);
+        a.emin.push(row.effort_min);
+        a.emax.push(row.effort_max);
+        a.due.push(row.value.due.clone());
+        a.tags.push(row.tags.clone());
+        a.data.push(row.data.clone());
+        a.base.push(row.base.clone());
+        if u.changed {
+            event(
+                c,
+                now,
+                actor,
+                Some(project_id),
+                Some(u.id),
+                if s.task.current.status != u.value.status {
+                    "task.status_changed"
+                } else {
+                    "task.updated"
+                },
+                Some(&json!(s.task.current)),
+                Some(&json!(u.value)),
+            )
+            .await?;
+        }
+    }
+    for start in (0..up_ids.len()).step_by(CHUNK) {
+        let r = start..(start + CHUNK).min(up_ids.len());
+        sqlx::query(
+            "UPDATE tasks SET key = x.k, title = x.ti, status = x.st, priority = x.pr, rank = x.rk,
+                owner = x.ow, section_id = x.se, parent_id = x.pa, position = x.po, line = x.li,
+                effort_min = x.e1, effort_max = x.e2, due = x.du, tags = x.tg, data = x.da,
+                base = x.ba, version = version + x.bump, updated_at = $1
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
+                $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[],
+                $19::bigint[])
+                AS x(id, k, ti, st, pr, rk, ow, se, pa, po, li, e1, e2, du, tg, da, ba, bump)
+             WHERE tasks.id = x.id",
+        )
+        .bind(now)
+        .bind(&up_ids[r.clone()])
+        .bind(&a.key[r.clone()])
+        .bind(&a.title[r.clone()])
+        .bind(&a.status[r.clone()])
+        .bind(&a.priority[r.clone()])
+        .bind(&a.rank[r.clone()])
+        .bind(&a.owner[r.clone()])
+        .bind(&a.section[r.clone()])
+        .bind(&parents[r.clone()])
+        .bind(&a.position[r.clone()])
+        .bind(&a.line[r.clone()])
+        .bind(&a.emin[r.clone()])
+        .bind(&a.emax[r.clone()])
+        .bind(&a.due[r.clone()])
+        .bind(&a.tags[r.clone()])
+        .bind(&a.data[r.clone()])
+        .bind(&a.base[r.clone()])
+        .bind(&bumps[r])
+        .execute(&mut *c)
+        .await?;
+    }
+    for (id, n) in retag {
+        set_tags(c, id, &plan.tasks[n].tags).await?;
+    }
+    // Final keys: renamed rows, then inserted ones.
+    let mut fix_ids: Vec<i64> = rekeyed.iter().map(|(id, _)| *id).collect();
+    let mut fix_keys: Vec<String> = rekeyed.into_iter().map(|(_, k)| k).collect();
+    for &n in &sync.inserts {
+        fix_ids.push(id_of[n].unwrap_or_default());
+        fix_keys.push(cols[n].key.clone());
+    }
+    for (ids, keys) in fix_ids.chunks(CHUNK).zip(fix_keys.chunks(CHUNK)) {
+        sqlx::query(
+            "UPDATE tasks SET key = x.k FROM UNNEST($1::bigint[], $2::text[]) AS x(id, k)
+             WHERE tasks.id = x.id",
+        )
+        .bind(ids)
+        .bind(keys)
+        .execute(&mut *c)
+        .await?;
+    }
+
+    sync_dependencies(c, plan_id, plan, &id_of).await?;
+
+    let mut report = sync.report;
+    report.plan_id = plan_id;
+    report.version = version;
+    report.new_version = !same_text;
+    sqlx::query(
+        "UPDATE plans SET title = $2, meta = $3, version = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(plan_id)
+    .bind(&plan.title)
+    .bind(serde_json::to_string(&PlanMeta::of(plan))?)
+    .bind(version)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    event(
+        c,
+        now,
+        actor,
+        Some(project_id),
+        None,
+        if prev == 0 {
+            "plan.imported"
+        } else {
+            "plan.synced"
+        },
+        None,
+        Some(&json!({
+            "plan_id": plan_id, "name": name, "version": version,
+            "added": report.added.len(), "removed": report.removed.len(),
+            "renamed": report.renamed.len(), "moved": report.moved.len(),
+            "status_changed": report.status_changed.len(), "conflicts": report.conflicts,
+        })),
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Column arrays for bulk statements.
+#[derive(Default)]
+struct Cols {
+    key: Vec<String>,
+    title: Vec<String>,
+    status: Vec<String>,
+    priority: Vec<Option<i64>>,
+    rank: Vec<i64>,
+    owner: Vec<Option<String>>,
+    section: Vec<Option<i64>>,
+    position: Vec<i64>,
+    line: Vec<i64>,
+    emin: Vec<Option<f64>>,
+    emax: Vec<Option<f64>>,
+    due: Vec<Option<String>>,
+    tags: Vec<String>,
+    data: Vec<String>,
+    base: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    key: String,
+    value: Mergeable,
+    rank: i64,
+    section_id: Option<i64>,
+    parent_id: Option<i64>,
+    position: i64,
+    line: i64,
+    effort_min: Option<f64>,
+    effort_max: Option<f64>,
+    tags: String,
+    data: String,
+    base: String,
+}
+
+struct Stored {
+    task: StoredTask,
+    row: Row,
+}
+
+async fn stored_tasks(c: &mut PgConnection, plan_id: i64) -> Result<Vec<Stored>> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.key, s.title, t.title, t.status, t.priority, t.owner, t.due, t.base,
+            t.rank, t.section_id, t.parent_id, t.position, t.line, t.effort_min, t.effort_max,
+            t.tags, t.data
+         FROM tasks t LEFT JOIN sections s ON s.id = t.section_id
+         WHERE t.plan_id = $1 ORDER BY t.position, t.id",
+    )
+    .bind(plan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get(4)?;
+            let base: Option<String> = r.try_get(8)?;
+            let current = Mergeable {
+                title: r.try_get(3)?,
+                status: status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
+                priority: priority_from_rank(r.try_get(5)?),
+                owner: r.try_get(6)?,
+                due: r.try_get(7)?,
+            };
+            let key: String = r.try_get(1)?;
+            Ok(Stored {
+                task: StoredTask {
+                    id: r.try_get(0)?,
+                    key: key.clone(),
+                    section: r.try_get(2)?,
+                    current: current.clone(),
+                    base: base.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+                },
+                row: Row {
+                    key,
+                    value: current,
+                    rank: r.try_get(9)?,
+                    section_id: r.try_get(10)?,
+                    parent_id: r.try_get(11)?,
+                    position: r.try_get(12)?,
+                    line: r.try_get::<Option<i64>, _>(13)?.unwrap_or(0),
+                    effort_min: r.try_get(14)?,
+                    effort_max: r.try_get(15)?,
+                    tags: r.try_get(16)?,
+                    data: r.try_get(17)?,
+                    base: base.unwrap_or_default(),
+                },
+            })
+        })
+        .collect()
+}
+
+async fn sync_sections(c: &mut PgConnection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> {
+    let have = load_sections(c, plan_id).await?;
+    let want: Vec<SectionRow> = plan.sections.iter().map(SectionRow::of).collect();
+    if have.len() == want.len() && have.iter().zip(&want).all(|((_, h), w)| h == w) {
+        return Ok(have.into_iter().map(|(id, _)| id).collect());
+    }
+    sqlx::query("DELETE FROM sections WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut *c)
+        .await?;
+    let mut ids = Vec::with_capacity(want.len());
+    for chunk_start in (0..want.len()).step_by(CHUNK) {
+        let chunk = &want[chunk_start..(chunk_start + CHUNK).min(want.len())];
+        let pos: Vec<i64> = (chunk_start..chunk_start + chunk.len())
+            .map(|i| i as i64)
+            .collect();
+        let rows = sqlx::query(
+            "INSERT INTO sections (plan_id, position, title, level, line, parent_position,
+                task_position, declared)
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::int[], $5::bigint[],
+                $6::bigint[], $7::bigint[], $8::text[])
+             RETURNING id, position",
+        )
+        .bind(plan_id)
+        .bind(&pos)
+        .bind(chunk.iter().map(|s| s.title.clone()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|s| i32::from(s.level)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|s| i64::from(s.line)).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|s| s.parent.map(|p| p as i64))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|s| s.task.map(|p| p as i64))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|s| s.declared.map(|d| json!(d).to_string()))
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *c)
+        .await?;
+        let mut got: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
+            .collect::<Result<_>>()?;
+        got.sort_unstable();
+        ids.extend(got.into_iter().map(|(_, id)| id));
+    }
+    Ok(ids)
+}
+
+async fn sync_dependencies(
+    c: &mut PgConnection,
+    plan_id: i64,
+    plan: &Plan,
+    id_of: &[Option<i64>],
+) -> Result<()> {
+    let want: HashSet<(i64, i64, &str)> = dependency_edges(plan)
+        .into_iter()
+        .filter_map(|(t, d, s)| Some((id_of[t]?, id_of[d]?, s)))
+        .collect();
+    let rows = sqlx::query(
+        "SELECT d.task_id, d.depends_on, d.source FROM task_deps d JOIN tasks t ON t.id = d.task_id
+         WHERE t.plan_id = $1 AND d.source <> 'user'",
+    )
+    .bind(plan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let have: Vec<(i64, i64, String)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_>>()?;
+    let have_set: HashSet<(i64, i64, &str)> =
+        have.iter().map(|(a, b, s)| (*a, *b, s.as_str())).collect();
+    let del: Vec<_> = have_set.difference(&want).collect();
+    let mut add: Vec<_> = want.difference(&have_set).collect();
+    add.sort_unstable();
+    for (list, sql) in [
+        (
+            del,
+            "DELETE FROM task_deps d USING UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS x(t, p, s)
+             WHERE d.task_id = x.t AND d.depends_on = x.p AND d.source = x.s",
+        ),
+        (
+            add,
+            "INSERT INTO task_deps (task_id, depends_on, source)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING",
+        ),
+    ] {
+        for chunk in list.chunks(CHUNK) {
+            sqlx::query(sql)
+                .bind(chunk.iter().map(|e| e.0).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|e| e.1).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|e| e.2.to_string()).collect::<Vec<_>>())
+                .execute(&mut *c)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,442 @@
+//! Import and sync of a plan's text on SQLite: the rows follow the plan that
+//! [`crate::sync::plan_sync`] decided, in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+use taskman_core::Plan;
+
+use super::event;
+use super::ops::get_project;
+use crate::error::Result;
+use crate::model::priority_rank;
+use crate::stored::{PlanMeta, SectionRow, dependency_edges, task_columns};
+use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
+
+/// Store `bytes` (already parsed into `plan`) as the newest version of plan `name` in the
+/// project, creating the plan or syncing it.
+pub(crate) fn import(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    project_id: i64,
+    name: &str,
+    bytes: &[u8],
+    plan: &Plan,
+) -> Result<SyncReport> {
+    get_project(c, project_id)?;
+    let existing: Option<(i64, i64)> = c
+        .query_row(
+            "SELECT id, version FROM plans WHERE project_id = ?1 AND name = ?2",
+            params![project_id, name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (plan_id, prev) = match existing {
+        Some(p) => p,
+        None => {
+            c.execute(
+                "INSERT INTO plans (project_id, name, title, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![project_id, name, plan.title, now],
+            )?;
+            (c.last_insert_rowid(), 0)
+        }
+    };
+    let same_text = prev > 0
+        && c.query_row(
+            "SELECT source = ?3 FROM plan_versions WHERE plan_id = ?1 AND number = ?2",
+            params![plan_id, prev, bytes],
+            |r| r.get::<_, bool>(0),
+        )?;
+    let version = if same_text {
+        prev
+    } else {
+        c.execute(
+            "INSERT INTO plan_versions (plan_id, number, source, actor, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![plan_id, prev + 1, bytes, actor, now],
+        )?;
+        prev + 1
+    };
+
+    let section_ids = sync_sections(c, plan_id, plan)?;
+    let stored = stored_tasks(c, plan_id)?;
+    let sync = plan_sync(
+        &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
+        plan,
+    );
+    let cols = task_columns(plan);
+
+    for &id in &sync.deletes {
+        let before = super::tasks::get_task(c, id)?;
+        c.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
+        event(
+            c,
+            now,
+            actor,
+            Some(project_id),
+            Some(id),
+            "task.deleted",
+            Some(&json!(before)),
+            None,
+        )?;
+    }
+
+    // Ids of the new plan's tasks: matched rows first, then inserted ones in document
+    // order (a parent always comes before its children).
+    let mut id_of: Vec<Option<i64>> = vec![None; plan.tasks.len()];
+    for u in &sync.updates {
+        id_of[u.new] = Some(u.id);
+    }
+    {
+        let mut ins = c.prepare_cached(
+            "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
+                section_id, parent_id, position, line, effort_min, effort_max, due, tags, data,
+                base, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?19)",
+        )?;
+        let mut tag =
+            c.prepare_cached("INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?1, ?2)")?;
+        // Keys freed by deletions and renames may be taken by inserts, so inserts use a
+        // temporary key until updates have settled.
+        for &n in &sync.inserts {
+            let t = &plan.tasks[n];
+            let col = &cols[n];
+            let base = serde_json::to_string(&col.value)?;
+            ins.execute(params![
+                project_id,
+                plan_id,
+                format!("\u{0}new:{n}"),
+                col.value.title,
+                col.value.status.as_str(),
+                priority_rank(col.value.priority),
+                col.rank,
+                col.value.owner,
+                t.section.map(|s| section_ids[s]),
+                t.parent.and_then(|p| id_of[p]),
+                col.position,
+                col.line,
+                col.effort_min,
+                col.effort_max,
+                col.value.due,
+                col.tags,
+                col.data,
+                base,
+                now
+            ])?;
+            let id = c.last_insert_rowid();
+            id_of[n] = Some(id);
+            for tg in &t.tags {
+                tag.execute(params![id, tg])?;
+            }
+            event(
+                c,
+                now,
+                actor,
+                Some(project_id),
+                Some(id),
+                "task.created",
+                None,
+                Some(
+                    &json!({ "key": col.key, "title": col.value.title, "status": col.value.status }),
+                ),
+            )?;
+        }
+    }
+
+    // Updates: only rows whose content differs are written. Keys go through a temporary
+    // value first so two tasks may swap keys.
+    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
+    let mut rekeyed: Vec<(i64, &str)> = Vec::new();
+    {
+        let mut up = c.prepare_cached(
+            "UPDATE tasks SET key = ?2, title = ?3, status = ?4, priority = ?5, rank = ?6,
+                owner = ?7, section_id = ?8, parent_id = ?9, position = ?10, line = ?11,
+                effort_min = ?12, effort_max = ?13, due = ?14, tags = ?15, data = ?16, base = ?17,
+                version = version + ?18, updated_at = ?19
+             WHERE id = ?1",
+        )?;
+        for u in &sync.updates {
+            let s = by_id[&u.id];
+            let t = &plan.tasks[u.new];
+            let col = &cols[u.new];
+            let section_id = t.section.map(|x| section_ids[x]);
+            let parent_id = t.parent.and_then(|p| id_of[p]);
+            let base = serde_json::to_string(&u.base)?;
+            let row = Row {
+                key: col.key.clone(),
+                value: u.value.clone(),
+                rank: if u.value.priority == col.value.priority {
+                    col.rank
+                } else {
+                    priority_rank(u.value.priority).unwrap_or(col.rank)
+                },
+                section_id,
+                parent_id,
+                position: col.position,
+                line: col.line,
+                effort_min: col.effort_min,
+                effort_max: col.effort_max,
+                tags: col.tags.clone(),
+                data: col.data.clone(),
+                base: base.clone(),
+            };
+            if row == s.row {
+                continue;
+            }
+            let key_changes = row.key != s.row.key;
+            up.execute(params![
+                u.id,
+                if key_changes {
+                    format!("\u{0}old:{}", u.id)
+                } else {
+                    row.key.clone()
+                },
+                row.value.title,
+                row.value.status.as_str(),
+                priority_rank(row.value.priority),
+                row.rank,
+                row.value.owner,
+                row.section_id,
+                row.parent_id,
+                row.position,
+                row.line,
+                row.effort_min,
+                row.effort_max,
+                row.value.due,
+                row.tags,
+                row.data,
+                row.base,
+                i64::from(u.changed || row.section_id != s.row.section_id || key_changes),
+                now
+            ])?;
+            if key_changes {
+                rekeyed.push((u.id, &col.key));
+            }
+            if row.tags != s.row.tags {
+                super::tasks::set_tags(c, u.id, &t.tags)?;
+            }
+            if u.changed {
+                let before = json!(s.task.current);
+                let after = json!(u.value);
+                event(
+                    c,
+                    now,
+                    actor,
+                    Some(project_id),
+                    Some(u.id),
+                    if s.task.current.status != u.value.status {
+                        "task.status_changed"
+                    } else {
+                        "task.updated"
+                    },
+                    Some(&before),
+                    Some(&after),
+                )?;
+            }
+        }
+    }
+    let mut set_key = c.prepare_cached("UPDATE tasks SET key = ?2 WHERE id = ?1")?;
+    for (id, key) in rekeyed {
+        set_key.execute(params![id, key])?;
+    }
+    for &n in &sync.inserts {
+        set_key.execute(params![id_of[n], cols[n].key])?;
+    }
+
+    sync_dependencies(c, plan_id, plan, &id_of)?;
+
+    let mut report = sync.report;
+    report.plan_id = plan_id;
+    report.version = version;
+    report.new_version = !same_text;
+    c.execute(
+        "UPDATE plans SET title = ?2, meta = ?3, version = ?4, updated_at = ?5 WHERE id = ?1",
+        params![
+            plan_id,
+            plan.title,
+            serde_json::to_string(&PlanMeta::of(plan))?,
+            version,
+            now
+        ],
+    )?;
+    event(
+        c,
+        now,
+        actor,
+        Some(project_id),
+        None,
+        if prev == 0 {
+            "plan.imported"
+        } else {
+            "plan.synced"
+        },
+        None,
+        Some(&json!({
+            "plan_id": plan_id, "name": name, "version": version,
+            "added": report.added.len(), "removed": report.removed.len(),
+            "renamed": report.renamed.len(), "moved": report.moved.len(),
+            "status_changed": report.status_changed.len(), "conflicts": report.conflicts,
+        })),
+    )?;
+    Ok(report)
+}
+
+/// A stored row's content, compared with what the sync would write.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    key: String,
+    value: Mergeable,
+    rank: i64,
+    section_id: Option<i64>,
+    parent_id: Option<i64>,
+    position: i64,
+    line: i64,
+    effort_min: Option<f64>,
+    effort_max: Option<f64>,
+    tags: String,
+    data: String,
+    base: String,
+}
+
+struct Stored {
+    task: StoredTask,
+    row: Row,
+}
+
+fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
+    let mut st = c.prepare_cached(
+        "SELECT t.id, t.key, s.title, t.title, t.status, t.priority, t.owner, t.due, t.base,
+            t.rank, t.section_id, t.parent_id, t.position, t.line, t.effort_min, t.effort_max,
+            t.tags, t.data
+         FROM tasks t LEFT JOIN sections s ON s.id = t.section_id
+         WHERE t.plan_id = ?1 ORDER BY t.position, t.id",
+    )?;
+    let rows = st.query_map([plan_id], |r| {
+        let status: String = r.get(4)?;
+        let base: Option<String> = r.get(8)?;
+        let current = Mergeable {
+            title: r.get(3)?,
+            status: crate::model::status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
+            priority: crate::model::priority_from_rank(r.get(5)?),
+            owner: r.get(6)?,
+            due: r.get(7)?,
+        };
+        let key: String = r.get(1)?;
+        Ok(Stored {
+            task: StoredTask {
+                id: r.get(0)?,
+                key: key.clone(),
+                section: r.get(2)?,
+                current: current.clone(),
+                base: base.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+            },
+            row: Row {
+                key,
+                value: current,
+                rank: r.get(9)?,
+                section_id: r.get(10)?,
+                parent_id: r.get(11)?,
+                position: r.get(12)?,
+                line: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
+                effort_min: r.get(14)?,
+                effort_max: r.get(15)?,
+                tags: r.get(16)?,
+                data: r.get(17)?,
+                base: base.unwrap_or_default(),
+            },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Make the plan's section rows match `plan`; returns the row id of each section. Rows
+/// are kept when nothing about the sections changed, else replaced.
+fn sync_sections(c: &Connection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, title, level, line, parent_position, task_position, declared
+         FROM sections WHERE plan_id = ?1 ORDER BY position",
+    )?;
+    let have: Vec<(i64, SectionRow)> = st
+        .query_map([plan_id], |r| {
+            let declared: Option<String> = r.get(6)?;
+            Ok((
+                r.get(0)?,
+                SectionRow {
+                    title: r.get(1)?,
+                    level: r.get(2)?,
+                    line: r.get(3)?,
+                    parent: r.get::<_, Option<i64>>(4)?.map(|p| p as usize),
+                    task: r.get::<_, Option<i64>>(5)?.map(|p| p as usize),
+                    declared: declared.and_then(|d| serde_json::from_str(&d).ok()),
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let want: Vec<SectionRow> = plan.sections.iter().map(SectionRow::of).collect();
+    if have.len() == want.len() && have.iter().zip(&want).all(|((_, h), w)| h == w) {
+        return Ok(have.into_iter().map(|(id, _)| id).collect());
+    }
+    c.execute("DELETE FROM sections WHERE plan_id = ?1", [plan_id])?;
+    let mut ins = c.prepare_cached(
+        "INSERT INTO sections (plan_id, position, title, level, line, parent_position,
+            task_position, declared)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut ids = Vec::with_capacity(want.len());
+    for (i, s) in want.iter().enumerate() {
+        ins.execute(params![
+            plan_id,
+            i as i64,
+            s.title,
+            s.level,
+            s.line,
+            s.parent.map(|p| p as i64),
+            s.task.map(|t| t as i64),
+            s.declared.map(|d| json!(d).to_string())
+        ])?;
+        ids.push(c.last_insert_rowid());
+    }
+    Ok(ids)
+}
+
+/// Make the document and section dependencies of the plan's tasks match `plan`, leaving
+/// dependencies users added alone.
+fn sync_dependencies(
+    c: &Connection,
+    plan_id: i64,
+    plan: &Plan,
+    id_of: &[Option<i64>],
+) -> Result<()> {
+    let want: HashSet<(i64, i64, &str)> = dependency_edges(plan)
+        .into_iter()
+        .filter_map(|(t, d, s)| Some((id_of[t]?, id_of[d]?, s)))
+        .collect();
+    let mut st = c.prepare_cached(
+        "SELECT d.task_id, d.depends_on, d.source FROM task_deps d JOIN tasks t ON t.id = d.task_id
+         WHERE t.plan_id = ?1 AND d.source <> 'user'",
+    )?;
+    let have: Vec<(i64, i64, String)> = st
+        .query_map([plan_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let have_set: HashSet<(i64, i64, &str)> =
+        have.iter().map(|(a, b, s)| (*a, *b, s.as_str())).collect();
+    let mut del = c.prepare_cached(
+        "DELETE FROM task_deps WHERE task_id = ?1 AND depends_on = ?2 AND source = ?3",
+    )?;
+    for e in have_set.difference(&want) {
+        del.execute(params![e.0, e.1, e.2])?;
+    }
+    let mut ins = c.prepare_cached(
+        "INSERT OR IGNORE INTO task_deps (task_id, depends_on, source) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut add: Vec<_> = want.difference(&have_set).collect();
+    add.sort_unstable();
+    for e in add {
+        ins.execute(params![e.0, e.1, e.2])?;
+    }
+    Ok(())
+}

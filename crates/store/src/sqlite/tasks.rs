@@ -1,0 +1,748 @@
+//! Tasks, dependencies, plans and project analytics on SQLite.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde_json::json;
+use taskman_core::{Effort, Plan, Status};
+
+use super::event;
+use super::ops::get_project;
+use crate::error::{Result, StoreError};
+use crate::model::*;
+use crate::rules::{changed_fields, check_name, check_version, fts_query, not_found, paged};
+use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
+
+pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.title, t.status, \
+    t.priority, t.owner, t.section_id, s.title, t.parent_id, t.position, t.line, t.effort_min, \
+    t.effort_max, t.due, t.tags, t.notes, t.version, t.created_at, t.updated_at, t.data";
+pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN sections s ON s.id = t.section_id";
+
+/// Open tasks with an open dependency, and every task under them: what "blocked by
+/// dependencies" means, parents' dependencies included. `?1` is the project.
+const WAITING: &str = "WITH RECURSIVE waiting(id) AS (
+        SELECT d.task_id FROM task_deps d JOIN tasks u ON u.id = d.depends_on
+        WHERE u.project_id = ?1 AND u.status NOT IN ('done', 'cancelled')
+        UNION
+        SELECT c.id FROM tasks c JOIN waiting w ON c.parent_id = w.id
+    )";
+
+pub(crate) fn task_row(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, TaskData)> {
+    let status: String = r.get(5)?;
+    let tags: String = r.get(16)?;
+    let data: String = r.get(21)?;
+    let (emin, emax): (Option<f64>, Option<f64>) = (r.get(13)?, r.get(14)?);
+    Ok((
+        TaskRecord {
+            id: r.get(0)?,
+            project_id: r.get(1)?,
+            plan_id: r.get(2)?,
+            key: r.get(3)?,
+            title: r.get(4)?,
+            status: status_from_str(&status).unwrap_or(Status::Todo),
+            priority: priority_from_rank(r.get(6)?),
+            owner: r.get(7)?,
+            section_id: r.get(8)?,
+            section: r.get(9)?,
+            parent_id: r.get(10)?,
+            position: r.get(11)?,
+            line: r.get(12)?,
+            effort: emin.zip(emax).map(|(a, b)| Effort {
+                min_hours: a,
+                max_hours: b,
+            }),
+            due: r.get(15)?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            notes: r.get(17)?,
+            depends_on: Vec::new(),
+            version: r.get(18)?,
+            created_at: r.get(19)?,
+            updated_at: r.get(20)?,
+        },
+        serde_json::from_str(&data).unwrap_or_default(),
+    ))
+}
+
+/// Fill `depends_on` for a batch of tasks with one query.
+pub(crate) fn fill_deps(c: &Connection, tasks: &mut [TaskRecord]) -> Result<()> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&tasks.iter().map(|t| t.id).collect::<Vec<_>>())?;
+    let mut st = c.prepare_cached(
+        "SELECT DISTINCT task_id, depends_on FROM task_deps
+         WHERE task_id IN (SELECT value FROM json_each(?1)) ORDER BY task_id, depends_on",
+    )?;
+    let mut by: HashMap<i64, Vec<i64>> = HashMap::new();
+    for r in st.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (t, d) = r?;
+        by.entry(t).or_default().push(d);
+    }
+    for t in tasks {
+        t.depends_on = by.remove(&t.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+pub(crate) fn get_task(c: &Connection, id: i64) -> Result<TaskRecord> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id = ?1"
+    ))?;
+    let (t, _) = st
+        .query_row([id], task_row)
+        .optional()?
+        .ok_or_else(|| not_found("task", id))?;
+    let mut v = [t];
+    fill_deps(c, &mut v)?;
+    let [t] = v;
+    Ok(t)
+}
+
+pub(crate) fn create_task(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    project_id: i64,
+    t: &NewTask,
+) -> Result<TaskRecord> {
+    get_project(c, project_id)?;
+    check_name("task title", &t.title)?;
+    if let Some(plan) = t.plan_id {
+        let p: Option<i64> = c
+            .query_row("SELECT project_id FROM plans WHERE id = ?1", [plan], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if p != Some(project_id) {
+            return Err(StoreError::Invalid(format!(
+                "plan {plan} is not a plan of project {project_id}"
+            )));
+        }
+    }
+    let parent_section: Option<(Option<i64>, i64)> = match t.parent_id {
+        None => None,
+        Some(p) => {
+            let parent = get_task(c, p)?;
+            if parent.project_id != project_id {
+                return Err(StoreError::Invalid(format!(
+                    "parent task {p} belongs to another project"
+                )));
+            }
+            Some((parent.section_id, p))
+        }
+    };
+    let position: i64 = c.query_row(
+        "SELECT COALESCE(max(position) + 1, 0) FROM tasks WHERE project_id = ?1",
+        [project_id],
+        |r| r.get(0),
+    )?;
+    let key = t.key.clone().unwrap_or_else(|| format!("#{position}"));
+    let rank = priority_rank(t.priority).unwrap_or(4);
+    c.execute(
+        "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
+            section_id, parent_id, position, due, tags, notes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+        params![
+            project_id,
+            t.plan_id,
+            key,
+            t.title,
+            t.status.unwrap_or(Status::Todo).as_str(),
+            priority_rank(t.priority),
+            rank,
+            t.owner,
+            parent_section.and_then(|p| p.0),
+            t.parent_id,
+            position,
+            t.due,
+            serde_json::to_string(&t.tags)?,
+            t.notes.clone().unwrap_or_default(),
+            now
+        ],
+    )
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::AlreadyExists(_) => {
+            StoreError::AlreadyExists(format!("a task with key {key:?} exists in this plan"))
+        }
+        e => e,
+    })?;
+    let id = c.last_insert_rowid();
+    set_tags(c, id, &t.tags)?;
+    let rec = get_task(c, id)?;
+    event(
+        c,
+        now,
+        actor,
+        Some(project_id),
+        Some(id),
+        "task.created",
+        None,
+        Some(&json!(rec)),
+    )?;
+    Ok(rec)
+}
+
+pub(crate) fn set_tags(c: &Connection, id: i64, tags: &[String]) -> Result<()> {
+    c.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+        .execute([id])?;
+    let mut st =
+        c.prepare_cached("INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?1, ?2)")?;
+    for t in tags {
+        st.execute(params![id, t])?;
+    }
+    Ok(())
+}
+
+/// Apply `patch` if the task is still at `expected` (any version when `None`).
+pub(crate) fn update_task(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+    patch: &TaskPatch,
+) -> Result<TaskRecord> {
+    let before = get_task(c, id)?;
+    check_version("task", id, expected, before.version)?;
+    if let Some(t) = &patch.title {
+        check_name("task title", t)?;
+    }
+    let mut after = before.clone();
+    if let Some(v) = &patch.title {
+        after.title = v.clone();
+    }
+    if let Some(v) = patch.status {
+        after.status = v;
+    }
+    if let Some(v) = patch.priority {
+        after.priority = v;
+    }
+    if let Some(v) = &patch.owner {
+        after.owner = v.clone();
+    }
+    if let Some(v) = &patch.due {
+        after.due = v.clone();
+    }
+    if let Some(v) = &patch.notes {
+        after.notes = v.clone();
+    }
+    if let Some(v) = &patch.tags {
+        after.tags = v.clone();
+    }
+    if after == before {
+        return Ok(before);
+    }
+    c.prepare_cached(
+        "UPDATE tasks SET title = ?2, status = ?3, priority = ?4, owner = ?5, due = ?6,
+            notes = ?7, tags = ?8, version = version + 1, updated_at = ?9
+         WHERE id = ?1 AND version = ?10",
+    )?
+    .execute(params![
+        id,
+        after.title,
+        after.status.as_str(),
+        priority_rank(after.priority),
+        after.owner,
+        after.due,
+        after.notes,
+        serde_json::to_string(&after.tags)?,
+        now,
+        before.version
+    ])?;
+    if patch.tags.is_some() {
+        set_tags(c, id, &after.tags)?;
+    }
+    if patch.priority.is_some() {
+        refresh_rank(c, id)?;
+    }
+    let (b, a) = changed_fields(&before, &after);
+    let action = if before.status != after.status {
+        "task.status_changed"
+    } else {
+        "task.updated"
+    };
+    event(
+        c,
+        now,
+        actor,
+        Some(before.project_id),
+        Some(id),
+        action,
+        Some(&b),
+        Some(&a),
+    )?;
+    get_task(c, id)
+}
+
+/// Recompute the inherited priority ("rank") of a task and everything under it.
+fn refresh_rank(c: &Connection, id: i64) -> Result<()> {
+    c.execute(
+        "WITH RECURSIVE sub(id, rank) AS (
+            SELECT t.id, COALESCE(t.priority,
+                (WITH RECURSIVE up(pid, pr) AS (
+                    SELECT p.parent_id, p.priority FROM tasks p WHERE p.id = t.parent_id
+                    UNION ALL
+                    SELECT q.parent_id, q.priority FROM tasks q JOIN up ON q.id = up.pid
+                    WHERE up.pr IS NULL)
+                 SELECT pr FROM up WHERE pr IS NOT NULL LIMIT 1), 4)
+            FROM tasks t WHERE t.id = ?1
+            UNION ALL
+            SELECT c.id, COALESCE(c.priority, sub.rank) FROM tasks c JOIN sub ON c.parent_id = sub.id
+        )
+        UPDATE tasks SET rank = (SELECT rank FROM sub WHERE sub.id = tasks.id)
+        WHERE id IN (SELECT id FROM sub)",
+        [id],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_task(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+) -> Result<()> {
+    let before = get_task(c, id)?;
+    check_version("task", id, expected, before.version)?;
+    c.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
+    event(
+        c,
+        now,
+        actor,
+        Some(before.project_id),
+        Some(id),
+        "task.deleted",
+        Some(&json!(before)),
+        None,
+    )
+}
+
+/// Add `task` -> `depends_on`, refusing a dependency that would close a cycle.
+pub(crate) fn add_dependency(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    task: i64,
+    depends_on: i64,
+) -> Result<TaskRecord> {
+    let t = get_task(c, task)?;
+    let d = get_task(c, depends_on)?;
+    if t.project_id != d.project_id {
+        return Err(StoreError::Invalid(
+            "a dependency must stay within one project".into(),
+        ));
+    }
+    if task == depends_on {
+        return Err(StoreError::Cycle(vec![task, task]));
+    }
+    if let Some(path) = path_between(c, depends_on, task)? {
+        // depends_on already (transitively) waits on task: task -> depends_on -> ... -> task.
+        let mut cycle = vec![task];
+        cycle.extend(path);
+        return Err(StoreError::Cycle(cycle));
+    }
+    c.execute(
+        "INSERT OR IGNORE INTO task_deps (task_id, depends_on, source) VALUES (?1, ?2, 'user')",
+        [task, depends_on],
+    )?;
+    c.execute(
+        "UPDATE tasks SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+        params![task, now],
+    )?;
+    event(
+        c,
+        now,
+        actor,
+        Some(t.project_id),
+        Some(task),
+        "dependency.added",
+        None,
+        Some(&json!({ "task_id": task, "depends_on": depends_on })),
+    )?;
+    get_task(c, task)
+}
+
+/// Breadth-first search along dependencies from `from` to `to`; the path, both ends
+/// included.
+fn path_between(c: &Connection, from: i64, to: i64) -> Result<Option<Vec<i64>>> {
+    let mut st =
+        c.prepare_cached("SELECT DISTINCT depends_on FROM task_deps WHERE task_id = ?1")?;
+    let mut prev: HashMap<i64, i64> = HashMap::new();
+    let mut seen: HashSet<i64> = HashSet::from([from]);
+    let mut queue = VecDeque::from([from]);
+    while let Some(n) = queue.pop_front() {
+        if n == to {
+            let mut path = vec![to];
+            let mut cur = to;
+            while let Some(&p) = prev.get(&cur) {
+                path.push(p);
+                cur = p;
+            }
+            path.reverse();
+            return Ok(Some(path));
+        }
+        let next: Vec<i64> = st.query_map([n], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        for m in next {
+            if seen.insert(m) {
+                prev.insert(m, n);
+                queue.push_back(m);
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub(crate) fn remove_dependency(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    task: i64,
+    depends_on: i64,
+) -> Result<TaskRecord> {
+    let t = get_task(c, task)?;
+    let n = c.execute(
+        "DELETE FROM task_deps WHERE task_id = ?1 AND depends_on = ?2",
+        [task, depends_on],
+    )?;
+    if n == 0 {
+        return Err(not_found("dependency", format!("{task} -> {depends_on}")));
+    }
+    c.execute(
+        "UPDATE tasks SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+        params![task, now],
+    )?;
+    event(
+        c,
+        now,
+        actor,
+        Some(t.project_id),
+        Some(task),
+        "dependency.removed",
+        Some(&json!({ "task_id": task, "depends_on": depends_on })),
+        None,
+    )?;
+    get_task(c, task)
+}
+
+pub(crate) fn list_tasks(
+    c: &Connection,
+    f: &TaskFilter,
+    page: PageRequest,
+) -> Result<Page<TaskRecord>> {
+    let mut wh: Vec<String> = Vec::new();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    // ?1 is always the project (or NULL) so the WAITING clause can use it.
+    args.push(Box::new(f.project_id));
+    if f.project_id.is_some() {
+        wh.push("t.project_id = ?1".into());
+    }
+    let mut arg = |wh: &mut Vec<String>, clause: &str, v: Box<dyn ToSql>| {
+        args.push(v);
+        wh.push(clause.replace('$', &format!("?{}", args.len())));
+    };
+    if let Some(p) = f.plan_id {
+        arg(&mut wh, "t.plan_id = $", Box::new(p));
+    }
+    if let Some(s) = f.section_id {
+        arg(&mut wh, "t.section_id = $", Box::new(s));
+    }
+    if !f.status.is_empty() {
+        let list = serde_json::to_string(&f.status.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
+        arg(
+            &mut wh,
+            "t.status IN (SELECT value FROM json_each($))",
+            Box::new(list),
+        );
+    }
+    if let Some(p) = f.priority {
+        arg(&mut wh, "t.priority = $", Box::new(p as i64));
+    }
+    if let Some(o) = &f.owner {
+        arg(&mut wh, "t.owner = $", Box::new(o.clone()));
+    }
+    if let Some(tag) = &f.tag {
+        arg(
+            &mut wh,
+            "t.id IN (SELECT task_id FROM task_tags WHERE tag = $)",
+            Box::new(tag.clone()),
+        );
+    }
+    if let Some(q) = f.text.as_deref().and_then(fts_query) {
+        arg(
+            &mut wh,
+            "t.id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH $)",
+            Box::new(q),
+        );
+    }
+    let needs_waiting = f.ready || f.blocked;
+    if needs_waiting && f.project_id.is_none() {
+        return Err(StoreError::Invalid(
+            "ready and blocked need a project".into(),
+        ));
+    }
+    if f.ready {
+        wh.push(
+            "t.status IN ('todo', 'in_progress') AND t.id NOT IN (SELECT id FROM waiting)".into(),
+        );
+    }
+    if f.blocked {
+        wh.push(
+            "t.status NOT IN ('done', 'cancelled', 'deferred')
+             AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))"
+                .into(),
+        );
+    }
+    let with = if needs_waiting { WAITING } else { "" };
+    let cond = if wh.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        wh.join(" AND ")
+    };
+    let total: i64 = c.query_row(
+        &format!("{with} SELECT count(*) FROM tasks t WHERE {cond}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let limit = i64::from(page.limit.clamp(1, 1000));
+    args.push(Box::new(page.after.unwrap_or(0)));
+    let after_i = args.len();
+    args.push(Box::new(limit + 1));
+    let limit_i = args.len();
+    let sql = format!(
+        "{with} SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ?{after_i}
+         ORDER BY t.id LIMIT ?{limit_i}"
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let mut items: Vec<TaskRecord> = st
+        .query_map(params_from_iter(args.iter()), |r| {
+            task_row(r).map(|(t, _)| t)
+        })?
+        .collect::<Result<_, _>>()?;
+    let page = {
+        let p = paged(std::mem::take(&mut items), limit, total, |t| t.id);
+        let mut p = p;
+        fill_deps(c, &mut p.items)?;
+        p
+    };
+    Ok(page)
+}
+
+pub(crate) fn progress(c: &Connection, project_id: i64) -> Result<ProjectProgress> {
+    get_project(c, project_id)?;
+    let mut st = c.prepare_cached(
+        "SELECT status, count(*) FROM tasks WHERE project_id = ?1 GROUP BY status",
+    )?;
+    let mut p = ProjectProgress {
+        total: 0,
+        done: 0,
+        in_progress: 0,
+        blocked: 0,
+        deferred: 0,
+        cancelled: 0,
+        todo: 0,
+        percent: 0.0,
+    };
+    for r in st.query_map([project_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (s, n) = r?;
+        p.total += n;
+        match status_from_str(&s) {
+            Some(Status::Done) => p.done += n,
+            Some(Status::InProgress) => p.in_progress += n,
+            Some(Status::Blocked) => p.blocked += n,
+            Some(Status::Deferred) => p.deferred += n,
+            Some(Status::Cancelled) => p.cancelled += n,
+            _ => p.todo += n,
+        }
+    }
+    p.percent = taskman_core::analysis::percent(p.done as usize, p.total as usize);
+    Ok(p)
+}
+
+/// Ready work of a project, in the order the plan engine gives: in progress first, then
+/// by (inherited) priority, then plan order.
+pub(crate) fn ready(c: &Connection, project_id: i64, limit: u32) -> Result<Vec<TaskRecord>> {
+    get_project(c, project_id)?;
+    let mut st = c.prepare_cached(&format!(
+        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
+         WHERE t.project_id = ?1 AND t.status IN ('todo', 'in_progress')
+           AND t.id NOT IN (SELECT id FROM waiting)
+         ORDER BY t.status <> 'in_progress', t.rank, t.plan_id, t.position, t.id
+         LIMIT ?2"
+    ))?;
+    let mut items: Vec<TaskRecord> = st
+        .query_map(params![project_id, i64::from(limit)], |r| {
+            task_row(r).map(|(t, _)| t)
+        })?
+        .collect::<Result<_, _>>()?;
+    fill_deps(c, &mut items)?;
+    Ok(items)
+}
+
+/// Open tasks that wait, each with the open tasks it waits on (its own dependencies and
+/// its parents').
+pub(crate) fn blocked(c: &Connection, project_id: i64) -> Result<Vec<BlockedTask>> {
+    get_project(c, project_id)?;
+    let mut st = c.prepare_cached(&format!(
+        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
+         WHERE t.project_id = ?1 AND t.status NOT IN ('done', 'cancelled', 'deferred')
+           AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))
+         ORDER BY t.plan_id, t.position, t.id"
+    ))?;
+    let mut items: Vec<TaskRecord> = st
+        .query_map([project_id], |r| task_row(r).map(|(t, _)| t))?
+        .collect::<Result<_, _>>()?;
+    fill_deps(c, &mut items)?;
+    let mut open_deps: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut st = c.prepare_cached(
+        "SELECT DISTINCT d.task_id, d.depends_on FROM task_deps d JOIN tasks u ON u.id = d.depends_on
+         WHERE u.project_id = ?1 AND u.status NOT IN ('done', 'cancelled')",
+    )?;
+    for r in st.query_map([project_id], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (t, d) = r?;
+        open_deps.entry(t).or_default().push(d);
+    }
+    let mut parent: HashMap<i64, i64> = HashMap::new();
+    let mut st = c.prepare_cached(
+        "SELECT id, parent_id FROM tasks WHERE project_id = ?1 AND parent_id IS NOT NULL",
+    )?;
+    for r in st.query_map([project_id], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })? {
+        let (t, p) = r?;
+        parent.insert(t, p);
+    }
+    Ok(items
+        .into_iter()
+        .map(|t| {
+            let mut by: Vec<i64> = Vec::new();
+            let mut cur = Some(t.id);
+            while let Some(id) = cur {
+                by.extend(
+                    open_deps
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&d| d != t.id),
+                );
+                cur = parent.get(&id).copied();
+            }
+            by.sort_unstable();
+            by.dedup();
+            BlockedTask {
+                task: t,
+                blocked_by: by,
+            }
+        })
+        .collect())
+}
+
+// ---- plans
+
+fn plan_info(r: &Row<'_>) -> rusqlite::Result<PlanInfo> {
+    Ok(PlanInfo {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        name: r.get(2)?,
+        title: r.get(3)?,
+        version: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+const PLAN_COLS: &str = "id, project_id, name, title, version, created_at, updated_at";
+
+pub(crate) fn list_plans(c: &Connection, project_id: i64) -> Result<Vec<PlanInfo>> {
+    get_project(c, project_id)?;
+    let mut st = c.prepare(&format!(
+        "SELECT {PLAN_COLS} FROM plans WHERE project_id = ?1 ORDER BY id"
+    ))?;
+    let rows = st.query_map([project_id], plan_info)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn get_plan(c: &Connection, id: i64) -> Result<PlanInfo> {
+    c.query_row(
+        &format!("SELECT {PLAN_COLS} FROM plans WHERE id = ?1"),
+        [id],
+        plan_info,
+    )
+    .optional()?
+    .ok_or_else(|| not_found("plan", id))
+}
+
+pub(crate) fn plan_versions(c: &Connection, plan_id: i64) -> Result<Vec<PlanVersion>> {
+    get_plan(c, plan_id)?;
+    let mut st = c.prepare(
+        "SELECT number, length(source), actor, created_at FROM plan_versions
+         WHERE plan_id = ?1 ORDER BY number",
+    )?;
+    let rows = st.query_map([plan_id], |r| {
+        Ok(PlanVersion {
+            number: r.get(0)?,
+            size: r.get(1)?,
+            actor: r.get(2)?,
+            created_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The source text of a version (the newest when `number` is `None`).
+pub(crate) fn plan_source(c: &Connection, plan_id: i64, number: Option<i64>) -> Result<Vec<u8>> {
+    let plan = get_plan(c, plan_id)?;
+    let n = number.unwrap_or(plan.version);
+    c.query_row(
+        "SELECT source FROM plan_versions WHERE plan_id = ?1 AND number = ?2",
+        [plan_id, n],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| not_found("plan version", format!("{plan_id}/{n}")))
+}
+
+/// The plan rebuilt from the database, with the database's statuses and values.
+pub(crate) fn load_plan(c: &Connection, plan_id: i64) -> Result<Plan> {
+    let (title, meta): (Option<String>, String) = c
+        .query_row(
+            "SELECT title, meta FROM plans WHERE id = ?1",
+            [plan_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| not_found("plan", plan_id))?;
+    let meta: PlanMeta = serde_json::from_str(&meta)?;
+    let mut st = c.prepare(
+        "SELECT id, title, level, line, parent_position, task_position, declared
+         FROM sections WHERE plan_id = ?1 ORDER BY position",
+    )?;
+    let sections: Vec<(i64, SectionRow)> = st
+        .query_map([plan_id], |r| {
+            let declared: Option<String> = r.get(6)?;
+            Ok((
+                r.get(0)?,
+                SectionRow {
+                    title: r.get(1)?,
+                    level: r.get(2)?,
+                    line: r.get(3)?,
+                    parent: r.get::<_, Option<i64>>(4)?.map(|p| p as usize),
+                    task: r.get::<_, Option<i64>>(5)?.map(|p| p as usize),
+                    declared: declared.and_then(|d| serde_json::from_str(&d).ok()),
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut st = c.prepare(&format!(
+        "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.plan_id = ?1 ORDER BY t.position, t.id"
+    ))?;
+    let tasks: Vec<(TaskRecord, TaskData)> = st
+        .query_map([plan_id], task_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rebuild_plan(title, meta, &sections, &tasks))
+}
