@@ -1,15 +1,20 @@
-//! The `taskman` binary. Plan commands work on a bare markdown file: no database, no
-//! server. Errors print the file (and line, where there is one) and exit with code 2.
+//! The `taskman` binary. Plan commands work on a bare markdown file, or on a plan kept in
+//! the database (`--project`); the database commands ([`db`]) import, sync, back up and
+//! restore. Only database commands start an async runtime: file commands stay plain
+//! synchronous IO. Errors print the file (and line, where there is one) and exit with code 2.
 
+mod db;
 mod files;
 mod render;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
-use taskman_core::{Analysis, Severity, Status};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use taskman_core::{Analysis, Plan, Severity, Status};
+use taskman_markdown::Diagnostic;
 
 /// Plans in markdown, kept live: progress, ready and blocked work, critical path, lint.
 #[derive(Parser)]
@@ -49,15 +54,76 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
     },
+    /// Import a plan file into the database; importing it again syncs the changes. Exits 1
+    /// when the file and the database changed the same thing differently (a conflict).
+    Import(db::ImportArgs),
+    /// Import a plan file, then write the status changes made in the database back into
+    /// it (atomic write, refused if the file changed on disk). Exits 1 on a conflict.
+    Sync(db::SyncArgs),
+    /// Set a task's status in the database; `taskman sync FILE` writes it into the file.
+    SetStatus(db::SetStatusArgs),
+    /// The projects in the database, with their plans.
+    Projects(db::ProjectsArgs),
+    /// A project's event log: who changed what, when, before and after.
+    History(db::HistoryArgs),
+    /// Write a backup of the whole database to a new file.
+    Backup(db::BackupArgs),
+    /// Replace everything in the database with a backup.
+    Restore(db::RestoreArgs),
 }
 
+/// A plan to read: a markdown file, or a plan kept in the database (`--project`).
 #[derive(clap::Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["file", "project"])))]
 struct ReadArgs {
     /// The markdown plan.
-    file: PathBuf,
+    file: Option<PathBuf>,
+    /// Read the plan from the database instead of a file: the project's name.
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// Which of the project's plans: its name or the end of it (`plan.md`); needed when the
+    /// project has several.
+    #[arg(long, value_name = "NAME", requires = "project")]
+    plan: Option<String>,
+    #[command(flatten)]
+    db: db::DbArgs,
     /// Machine-readable output (schema in docs/cli-json.md).
     #[arg(long)]
     json: bool,
+}
+
+/// A plan as the read commands need it, from a file or rebuilt from the database.
+struct Loaded {
+    plan: Plan,
+    diagnostics: Vec<Diagnostic>,
+    /// What messages name: the file, or the stored plan's name (the path it came from).
+    label: PathBuf,
+}
+
+impl ReadArgs {
+    fn load(&self) -> Result<Loaded> {
+        match (&self.file, &self.project) {
+            (Some(file), _) => {
+                let doc = files::read(file)?;
+                Ok(Loaded {
+                    plan: doc.plan,
+                    diagnostics: doc.diagnostics,
+                    label: file.clone(),
+                })
+            }
+            (None, Some(project)) => {
+                let (plan, name) =
+                    runtime()?.block_on(db::load_plan(&self.db, project, self.plan.as_deref()))?;
+                Ok(Loaded {
+                    plan,
+                    diagnostics: Vec::new(),
+                    label: PathBuf::from(name),
+                })
+            }
+            // clap's argument group makes this unreachable; say what is missing anyway.
+            (None, None) => anyhow::bail!("name a plan file or a --project"),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -96,34 +162,38 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The runtime for database commands: one thread is plenty for one command's queries.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let out = &mut render::Out::stdout();
     match cli.command {
         Command::Status(a) => {
-            let doc = files::read(&a.file)?;
-            let an = Analysis::new(&doc.plan);
-            render::status(out, &an, a.json)?;
+            let src = a.load()?;
+            render::status(out, &Analysis::new(&src.plan), a.json)?;
         }
         Command::Next(a) => {
-            let doc = files::read(&a.file)?;
-            let an = Analysis::new(&doc.plan);
-            render::next(out, &an, a.json)?;
+            let src = a.load()?;
+            render::next(out, &Analysis::new(&src.plan), a.json)?;
         }
         Command::Blocked(a) => {
-            let doc = files::read(&a.file)?;
-            let an = Analysis::new(&doc.plan);
-            render::blocked(out, &an, a.json)?;
+            let src = a.load()?;
+            render::blocked(out, &Analysis::new(&src.plan), a.json)?;
         }
         Command::CriticalPath(a) => {
-            let doc = files::read(&a.file)?;
-            let an = Analysis::new(&doc.plan);
-            render::critical_path(out, &an, a.json)?;
+            let src = a.load()?;
+            render::critical_path(out, &Analysis::new(&src.plan), a.json)?;
         }
         Command::Lint(a) => {
-            let doc = files::read(&a.file)?;
-            let an = Analysis::new(&doc.plan);
+            let src = a.load()?;
+            let an = Analysis::new(&src.plan);
             let findings = taskman_core::lint::lint(&an);
-            render::lint(out, &a.file, &findings, &doc.diagnostics, a.json)?;
+            render::lint(out, &src.label, &findings, &src.diagnostics, a.json)?;
             if findings.iter().any(|f| f.severity == Severity::Error) {
                 return Ok(ExitCode::from(1));
             }
@@ -149,6 +219,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Format::Markdown => out.write_bytes(&doc.bytes)?,
             }
         }
+        Command::Import(a) => return runtime()?.block_on(db::import(out, &a)),
+        Command::Sync(a) => return runtime()?.block_on(db::sync(out, &a)),
+        Command::SetStatus(a) => runtime()?.block_on(db::set_status(out, &a))?,
+        Command::Projects(a) => runtime()?.block_on(db::projects(out, &a))?,
+        Command::History(a) => runtime()?.block_on(db::history(out, &a))?,
+        Command::Backup(a) => runtime()?.block_on(db::backup(out, &a))?,
+        Command::Restore(a) => runtime()?.block_on(db::restore(out, &a))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,14 +37,14 @@ impl Out {
         Ok(())
     }
 
-    fn json(&mut self, v: &Value) -> Result<()> {
+    pub fn json(&mut self, v: &Value) -> Result<()> {
         serde_json::to_writer_pretty(&mut self.w, v)?;
         writeln!(self.w)?;
         self.w.flush()?;
         Ok(())
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    pub fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {

@@ -60,8 +60,105 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
     )
 }
 
+/// A time bound as the user writes it (`2026-11-22`, `2026-11-22T10:00:00Z`,
+/// `2026-11-22T11:00:00.5+01:00`) in the stored form (`2026-11-22T10:00:00.500Z`), so that
+/// comparing stored text compares instants. `None` when it is not RFC 3339.
+pub fn normalize(ts: &str) -> Option<String> {
+    let b = ts.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = std::str::from_utf8(b.get(r)?).ok()?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    if b.len() == 10 {
+        return Some(rfc3339(days * 86_400, 0));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' '))
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = std::str::from_utf8(&b[start..i.min(start + 3)]).ok()?;
+        millis = format!("{frac:0<3}").parse().ok()?;
+    }
+    let offset = match b.get(i..)? {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), ..] if b.len() == i + 6 && b[i + 3] == b':' => {
+            let off = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
+            if *sign == b'+' { off } else { -off }
+        }
+        _ => return None,
+    };
+    Some(rfc3339(
+        days * 86_400 + h * 3600 + mi * 60 + s - offset,
+        millis,
+    ))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn time_bounds_are_read_in_every_rfc3339_spelling() {
+        use super::normalize;
+        assert_eq!(normalize("2026-11-22").unwrap(), "2026-11-22T00:00:00.000Z");
+        assert_eq!(
+            normalize("2026-11-22T10:00:00Z").unwrap(),
+            "2026-11-22T10:00:00.000Z"
+        );
+        assert_eq!(
+            normalize("2026-11-22T11:00:00.5+01:00").unwrap(),
+            "2026-11-22T10:00:00.500Z"
+        );
+        assert_eq!(
+            normalize("2026-11-22T00:30:00-01:00").unwrap(),
+            "2026-11-22T01:30:00.000Z"
+        );
+        assert_eq!(
+            normalize("2026-03-01T00:00:00.123456Z").unwrap(),
+            "2026-03-01T00:00:00.123Z"
+        );
+        assert_eq!(normalize("yesterday"), None);
+        assert_eq!(normalize("2026-13-01"), None);
+        assert_eq!(normalize("2026-11-22T10:00"), None);
+    }
+
     #[test]
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(super::rfc3339(0, 0), "1970-01-01T00:00:00.000Z");

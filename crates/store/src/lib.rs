@@ -331,7 +331,22 @@ impl Store {
         both!(self.blocked(project_id))
     }
 
+    /// The event log, oldest first. `since` and `until` take any RFC 3339 spelling.
     pub async fn events(&self, filter: &EventFilter, page: PageRequest) -> Result<Page<Event>> {
+        let bound = |b: &Option<String>| -> Result<Option<String>> {
+            b.as_deref()
+                .map(|t| {
+                    clock::normalize(t).ok_or_else(|| {
+                        StoreError::Invalid(format!("{t:?} is not an RFC 3339 time"))
+                    })
+                })
+                .transpose()
+        };
+        let filter = &EventFilter {
+            since: bound(&filter.since)?,
+            until: bound(&filter.until)?,
+            ..filter.clone()
+        };
         both!(self.events(filter, page))
     }
 

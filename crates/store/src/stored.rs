@@ -160,6 +160,25 @@ impl SectionRow {
     }
 }
 
+/// Which stored section row each section of the new text keeps: the k-th section with a
+/// given title and level takes the k-th row with them, so tasks under a section that only
+/// moved or shifted keep their `section_id`.
+pub fn match_sections(have: &[(i64, SectionRow)], want: &[SectionRow]) -> Vec<Option<i64>> {
+    let mut pool: std::collections::HashMap<(&str, u8), std::collections::VecDeque<i64>> =
+        std::collections::HashMap::new();
+    for (id, s) in have {
+        pool.entry((s.title.as_str(), s.level))
+            .or_default()
+            .push_back(*id);
+    }
+    want.iter()
+        .map(|s| {
+            pool.get_mut(&(s.title.as_str(), s.level))
+                .and_then(|q| q.pop_front())
+        })
+        .collect()
+}
+
 /// Rebuild a plan from stored rows: the same structure the file gives, with the
 /// database's values (status, title, owner...) in place of the text's.
 pub fn rebuild_plan(

@@ -175,7 +175,11 @@ pub fn plan_sync(stored: &[StoredTask], new: &Plan) -> SyncPlan {
                 to: value.status,
             });
         }
-        if value.status != file.status && value.status != base.status {
+        let status_conflict = r
+            .conflicts
+            .iter()
+            .any(|c| c.task_id == s.id && c.field == "status");
+        if value.status != file.status && value.status != base.status && !status_conflict {
             r.pending_writeback.push(StatusChange {
                 key: t.id.clone(),
                 from: file.status,

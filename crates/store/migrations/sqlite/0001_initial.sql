@@ -1,14 +1,14 @@
 -- taskman schema, SQLite. Timestamps are RFC 3339 UTC text (they sort as they read).
 
 CREATE TABLE users (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE,
     role        TEXT NOT NULL CHECK (role IN ('admin', 'member', 'viewer')),
     created_at  TEXT NOT NULL
 );
 
 CREATE TABLE api_keys (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     prefix      TEXT NOT NULL UNIQUE,
@@ -18,7 +18,7 @@ CREATE TABLE api_keys (
 );
 
 CREATE TABLE projects (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE,
     description TEXT NOT NULL DEFAULT '',
     version     INTEGER NOT NULL DEFAULT 1,
@@ -27,7 +27,7 @@ CREATE TABLE projects (
 );
 
 CREATE TABLE plans (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     title       TEXT,
@@ -51,7 +51,7 @@ CREATE TABLE plan_versions (
 );
 
 CREATE TABLE sections (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     plan_id     INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
     position    INTEGER NOT NULL,
     title       TEXT NOT NULL,
@@ -64,7 +64,7 @@ CREATE TABLE sections (
 );
 
 CREATE TABLE tasks (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     plan_id     INTEGER REFERENCES plans(id) ON DELETE CASCADE,
     key         TEXT NOT NULL,
@@ -133,7 +133,7 @@ CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, notes ON tasks BEGIN
 END;
 
 CREATE TABLE sprints (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     starts_on   TEXT NOT NULL,
@@ -153,7 +153,7 @@ CREATE TABLE sprint_tasks (
 ) WITHOUT ROWID;
 
 CREATE TABLE action_lists (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id  INTEGER REFERENCES projects(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     version     INTEGER NOT NULL DEFAULT 1,
@@ -161,7 +161,7 @@ CREATE TABLE action_lists (
 );
 
 CREATE TABLE action_items (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     list_id     INTEGER NOT NULL REFERENCES action_lists(id) ON DELETE CASCADE,
     title       TEXT NOT NULL,
     done        INTEGER NOT NULL DEFAULT 0,
@@ -176,7 +176,7 @@ CREATE INDEX action_items_list ON action_items (list_id, position);
 
 -- The append-only event log. No foreign keys: history outlives what it describes.
 CREATE TABLE events (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     at          TEXT NOT NULL,
     actor       TEXT NOT NULL,
     project_id  INTEGER,

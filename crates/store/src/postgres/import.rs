@@ -14,7 +14,7 @@ use super::ops::get_project;
 use super::tasks::{load_sections, set_tags};
 use crate::error::Result;
 use crate::model::{priority_from_rank, priority_rank, status_from_str};
-use crate::stored::{PlanMeta, SectionRow, dependency_edges, task_columns};
+use crate::stored::{PlanMeta, SectionRow, dependency_edges, match_sections, task_columns};
 use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
 
 /// Rows per bulk statement: keeps each statement's parameters moderate.
@@ -82,8 +82,10 @@ pub(crate) async fn import(
         prev + 1
     };
 
-    let section_ids = sync_sections(c, plan_id, plan).await?;
+    // Stored tasks are read before the sections change, so "moved" compares with the
+    // sections as they were.
     let stored = stored_tasks(c, plan_id).await?;
+    let section_ids = sync_sections(c, plan_id, plan).await?;
     let sync = plan_sync(
         &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
         plan,
@@ -126,12 +128,31 @@ pub(crate) async fn import(
 
     // Inserts, in bulk, with temporary keys (a key may still belong to a row that is
     // renamed below); parents are set once every id is known.
+    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
+    // Keys that renamed rows still hold: inserts taking one use a temporary key first.
+    let held: HashSet<&str> = sync
+        .updates
+        .iter()
+        .filter(|u| by_id[&u.id].row.key != cols[u.new].key)
+        .map(|u| by_id[&u.id].row.key.as_str())
+        .collect();
+    let mut late_keys: Vec<usize> = Vec::new();
+    let key_index: HashMap<&str, usize> = sync
+        .inserts
+        .iter()
+        .map(|&n| (cols[n].key.as_str(), n))
+        .collect();
     for chunk in sync.inserts.chunks(CHUNK) {
         let mut a = Cols::default();
         for &n in chunk {
             let t = &plan.tasks[n];
             let col = &cols[n];
-            a.key.push(format!("\u{1}new:{n}"));
+            if held.contains(col.key.as_str()) {
+                late_keys.push(n);
+                a.key.push(format!("\u{1}new:{n}"));
+            } else {
+                a.key.push(col.key.clone());
+            }
             a.title.push(col.value.title.clone());
             a.status.push(col.value.status.as_str().to_string());
             a.priority.push(priority_rank(col.value.priority));
@@ -181,28 +202,26 @@ pub(crate) async fn import(
         for r in rows {
             let id: i64 = r.try_get(0)?;
             let key: String = r.try_get(1)?;
-            if let Some(n) = key
-                .strip_prefix("\u{1}new:")
-                .and_then(|n| n.parse::<usize>().ok())
-            {
+            let n = match key.strip_prefix("\u{1}new:") {
+                Some(n) => n.parse::<usize>().ok(),
+                None => key_index.get(key.as_str()).copied(),
+            };
+            if let Some(n) = n {
                 id_of[n] = Some(id);
             }
         }
     }
     if !sync.inserts.is_empty() {
-        let (mut ids, mut keys, mut parents, mut tag_ids, mut tag_vals) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        let (mut ev_task, mut ev_after) = (vec![], vec![]);
+        let (mut ids, mut parents, mut tag_ids, mut tag_vals) = (vec![], vec![], vec![], vec![]);
+        let mut ev_after = vec![];
         for &n in &sync.inserts {
             let id = id_of[n].unwrap_or_default();
             ids.push(id);
-            keys.push(cols[n].key.clone());
             parents.push(plan.tasks[n].parent.and_then(|p| id_of[p]));
             for t in &plan.tasks[n].tags {
                 tag_ids.push(id);
                 tag_vals.push(t.clone());
             }
-            ev_task.push(id);
             ev_after.push(
                 json!({ "key": cols[n].key, "title": cols[n].value.title, "status": cols[n].value.status })
                     .to_string(),
@@ -240,11 +259,9 @@ pub(crate) async fn import(
             .execute(&mut *c)
             .await?;
         }
-        let _ = keys;
     }
 
     // Updates of rows whose content differs.
-    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
     let mut a = Cols::default();
     let (mut up_ids, mut bumps, mut parents) = (vec![], vec![], vec![]);
     let mut rekeyed: Vec<(i64, String)> = Vec::new();
@@ -365,7 +382,7 @@ pub(crate) async fn import(
     // Final keys: renamed rows, then inserted ones.
     let mut fix_ids: Vec<i64> = rekeyed.iter().map(|(id, _)| *id).collect();
     let mut fix_keys: Vec<String> = rekeyed.into_iter().map(|(_, k)| k).collect();
-    for &n in &sync.inserts {
+    for n in late_keys {
         fix_ids.push(id_of[n].unwrap_or_default());
         fix_keys.push(cols[n].key.clone());
     }
@@ -516,16 +533,64 @@ async fn sync_sections(c: &mut PgConnection, plan_id: i64, plan: &Plan) -> Resul
     if have.len() == want.len() && have.iter().zip(&want).all(|((_, h), w)| h == w) {
         return Ok(have.into_iter().map(|(id, _)| id).collect());
     }
-    sqlx::query("DELETE FROM sections WHERE plan_id = $1")
+    let keep = match_sections(&have, &want);
+    let kept: Vec<i64> = keep.iter().flatten().copied().collect();
+    sqlx::query("DELETE FROM sections WHERE plan_id = $1 AND NOT (id = ANY($2))")
+        .bind(plan_id)
+        .bind(&kept)
+        .execute(&mut *c)
+        .await?;
+    // Positions are unique per plan: move kept rows out of the way first.
+    sqlx::query("UPDATE sections SET position = -id WHERE plan_id = $1")
         .bind(plan_id)
         .execute(&mut *c)
         .await?;
-    let mut ids = Vec::with_capacity(want.len());
-    for chunk_start in (0..want.len()).step_by(CHUNK) {
-        let chunk = &want[chunk_start..(chunk_start + CHUNK).min(want.len())];
-        let pos: Vec<i64> = (chunk_start..chunk_start + chunk.len())
-            .map(|i| i as i64)
-            .collect();
+    let pos: Vec<i64> = (0..want.len() as i64).collect();
+    let titles: Vec<String> = want.iter().map(|s| s.title.clone()).collect();
+    let levels: Vec<i32> = want.iter().map(|s| i32::from(s.level)).collect();
+    let lines: Vec<i64> = want.iter().map(|s| i64::from(s.line)).collect();
+    let parents: Vec<Option<i64>> = want.iter().map(|s| s.parent.map(|p| p as i64)).collect();
+    let tasks: Vec<Option<i64>> = want.iter().map(|s| s.task.map(|p| p as i64)).collect();
+    let declared: Vec<Option<String>> = want
+        .iter()
+        .map(|s| s.declared.map(|d| json!(d).to_string()))
+        .collect();
+    let (upd, new): (Vec<usize>, Vec<usize>) = (0..want.len()).partition(|&i| keep[i].is_some());
+    let pick = |v: &[usize]| {
+        (
+            v.iter().map(|&i| pos[i]).collect::<Vec<_>>(),
+            v.iter().map(|&i| titles[i].clone()).collect::<Vec<_>>(),
+            v.iter().map(|&i| levels[i]).collect::<Vec<_>>(),
+            v.iter().map(|&i| lines[i]).collect::<Vec<_>>(),
+            v.iter().map(|&i| parents[i]).collect::<Vec<_>>(),
+            v.iter().map(|&i| tasks[i]).collect::<Vec<_>>(),
+            v.iter().map(|&i| declared[i].clone()).collect::<Vec<_>>(),
+        )
+    };
+    let mut ids: Vec<i64> = keep.iter().map(|k| k.unwrap_or(0)).collect();
+    if !upd.is_empty() {
+        let (p, t, l, li, pa, ta, de) = pick(&upd);
+        let up_ids: Vec<i64> = upd.iter().map(|&i| ids[i]).collect();
+        sqlx::query(
+            "UPDATE sections SET position = x.p, title = x.t, level = x.l, line = x.li,
+                parent_position = x.pa, task_position = x.ta, declared = x.de
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::bigint[],
+                $6::bigint[], $7::bigint[], $8::text[]) AS x(id, p, t, l, li, pa, ta, de)
+             WHERE sections.id = x.id",
+        )
+        .bind(&up_ids)
+        .bind(&p)
+        .bind(&t)
+        .bind(&l)
+        .bind(&li)
+        .bind(&pa)
+        .bind(&ta)
+        .bind(&de)
+        .execute(&mut *c)
+        .await?;
+    }
+    for chunk in new.chunks(CHUNK) {
+        let (p, t, l, li, pa, ta, de) = pick(chunk);
         let rows = sqlx::query(
             "INSERT INTO sections (plan_id, position, title, level, line, parent_position,
                 task_position, declared)
@@ -534,36 +599,20 @@ async fn sync_sections(c: &mut PgConnection, plan_id: i64, plan: &Plan) -> Resul
              RETURNING id, position",
         )
         .bind(plan_id)
-        .bind(&pos)
-        .bind(chunk.iter().map(|s| s.title.clone()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|s| i32::from(s.level)).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|s| i64::from(s.line)).collect::<Vec<_>>())
-        .bind(
-            chunk
-                .iter()
-                .map(|s| s.parent.map(|p| p as i64))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            chunk
-                .iter()
-                .map(|s| s.task.map(|p| p as i64))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            chunk
-                .iter()
-                .map(|s| s.declared.map(|d| json!(d).to_string()))
-                .collect::<Vec<_>>(),
-        )
+        .bind(&p)
+        .bind(&t)
+        .bind(&l)
+        .bind(&li)
+        .bind(&pa)
+        .bind(&ta)
+        .bind(&de)
         .fetch_all(&mut *c)
         .await?;
-        let mut got: Vec<(i64, i64)> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
-            .collect::<Result<_>>()?;
-        got.sort_unstable();
-        ids.extend(got.into_iter().map(|(_, id)| id));
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let position: i64 = r.try_get(1)?;
+            ids[position as usize] = id;
+        }
     }
     Ok(ids)
 }

@@ -64,6 +64,14 @@ impl PgStore {
         if options.durability == Durability::Fast {
             connect = connect.options([("synchronous_commit", "off")]);
         }
+        // One direct connection first, so a refused or misconfigured connection is
+        // reported as itself rather than as a pool timeout.
+        PgConnection::connect_with(&connect)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .close()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(5))
@@ -116,8 +124,9 @@ impl PgStore {
             .await?;
         let mut tables = serde_json::Map::new();
         for t in TABLES {
+            let cols = columns(&mut tx, t).await?;
             let rows: String = sqlx::query_scalar(sql!(
-                "SELECT COALESCE(json_agg(row_to_json(x))::text, '[]') FROM (SELECT * FROM {t}) x"
+                "SELECT COALESCE(json_agg(row_to_json(x))::text, '[]') FROM (SELECT {cols} FROM {t}) x"
             ))
             .fetch_one(&mut *tx)
             .await?;
@@ -165,8 +174,9 @@ impl PgStore {
             .await?;
         for t in TABLES {
             let rows = doc["tables"][t].to_string();
+            let cols = columns(&mut tx, t).await?;
             sqlx::query(sql!(
-                "INSERT INTO {t} SELECT * FROM json_populate_recordset(NULL::{t}, $1::json)"
+                "INSERT INTO {t} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{t}, $1::json)"
             ))
             .bind(&rows)
             .execute(&mut *tx)
@@ -185,6 +195,19 @@ impl PgStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The table's stored columns (generated ones, such as the search vector, are computed
+/// again on insert), as a SQL list.
+async fn columns(c: &mut PgConnection, table: &str) -> Result<String> {
+    Ok(sqlx::query_scalar(
+        "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
+         FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER'",
+    )
+    .bind(table)
+    .fetch_one(&mut *c)
+    .await?)
 }
 
 /// Write a new file: refuses to replace one, and syncs it before returning.

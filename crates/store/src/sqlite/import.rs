@@ -11,7 +11,7 @@ use super::event;
 use super::ops::get_project;
 use crate::error::Result;
 use crate::model::priority_rank;
-use crate::stored::{PlanMeta, SectionRow, dependency_edges, task_columns};
+use crate::stored::{PlanMeta, SectionRow, dependency_edges, match_sections, task_columns};
 use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
 
 /// Store `bytes` (already parsed into `plan`) as the newest version of plan `name` in the
@@ -61,8 +61,10 @@ pub(crate) fn import(
         prev + 1
     };
 
-    let section_ids = sync_sections(c, plan_id, plan)?;
+    // Stored tasks are read before the sections change, so "moved" compares with the
+    // sections as they were.
     let stored = stored_tasks(c, plan_id)?;
+    let section_ids = sync_sections(c, plan_id, plan)?;
     let sync = plan_sync(
         &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
         plan,
@@ -84,6 +86,8 @@ pub(crate) fn import(
         )?;
     }
 
+    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
+    let mut late_keys: Vec<usize> = Vec::new();
     // Ids of the new plan's tasks: matched rows first, then inserted ones in document
     // order (a parent always comes before its children).
     let mut id_of: Vec<Option<i64>> = vec![None; plan.tasks.len()];
@@ -100,8 +104,14 @@ pub(crate) fn import(
         )?;
         let mut tag =
             c.prepare_cached("INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?1, ?2)")?;
-        // Keys freed by deletions and renames may be taken by inserts, so inserts use a
-        // temporary key until updates have settled.
+        // A key a renamed row still holds may be taken by an insert: such inserts use a
+        // temporary key until the updates have settled. Others get their key at once.
+        let held: HashSet<&str> = sync
+            .updates
+            .iter()
+            .filter(|u| by_id[&u.id].row.key != cols[u.new].key)
+            .map(|u| by_id[&u.id].row.key.as_str())
+            .collect();
         for &n in &sync.inserts {
             let t = &plan.tasks[n];
             let col = &cols[n];
@@ -109,7 +119,12 @@ pub(crate) fn import(
             ins.execute(params![
                 project_id,
                 plan_id,
-                format!("\u{0}new:{n}"),
+                if held.contains(col.key.as_str()) {
+                    late_keys.push(n);
+                    format!("\u{1}new:{n}")
+                } else {
+                    col.key.clone()
+                },
                 col.value.title,
                 col.value.status.as_str(),
                 priority_rank(col.value.priority),
@@ -149,7 +164,6 @@ pub(crate) fn import(
 
     // Updates: only rows whose content differs are written. Keys go through a temporary
     // value first so two tasks may swap keys.
-    let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
     let mut rekeyed: Vec<(i64, &str)> = Vec::new();
     {
         let mut up = c.prepare_cached(
@@ -191,7 +205,7 @@ pub(crate) fn import(
             up.execute(params![
                 u.id,
                 if key_changes {
-                    format!("\u{0}old:{}", u.id)
+                    format!("\u{1}old:{}", u.id)
                 } else {
                     row.key.clone()
                 },
@@ -243,7 +257,7 @@ pub(crate) fn import(
     for (id, key) in rekeyed {
         set_key.execute(params![id, key])?;
     }
-    for &n in &sync.inserts {
+    for n in late_keys {
         set_key.execute(params![id_of[n], cols[n].key])?;
     }
 
@@ -353,8 +367,8 @@ fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Make the plan's section rows match `plan`; returns the row id of each section. Rows
-/// are kept when nothing about the sections changed, else replaced.
+/// Make the plan's section rows match `plan`; returns the row id of each section. A
+/// section that keeps its title and level keeps its row (see [`match_sections`]).
 fn sync_sections(c: &Connection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> {
     let mut st = c.prepare_cached(
         "SELECT id, title, level, line, parent_position, task_position, declared
@@ -380,7 +394,23 @@ fn sync_sections(c: &Connection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> 
     if have.len() == want.len() && have.iter().zip(&want).all(|((_, h), w)| h == w) {
         return Ok(have.into_iter().map(|(id, _)| id).collect());
     }
-    c.execute("DELETE FROM sections WHERE plan_id = ?1", [plan_id])?;
+    let keep = match_sections(&have, &want);
+    let kept: HashSet<i64> = keep.iter().flatten().copied().collect();
+    let mut del = c.prepare_cached("DELETE FROM sections WHERE id = ?1")?;
+    for (id, _) in &have {
+        if !kept.contains(id) {
+            del.execute([id])?;
+        }
+    }
+    // Positions are unique per plan: move kept rows out of the way first.
+    c.execute(
+        "UPDATE sections SET position = -id WHERE plan_id = ?1",
+        [plan_id],
+    )?;
+    let mut up = c.prepare_cached(
+        "UPDATE sections SET position = ?2, title = ?3, level = ?4, line = ?5,
+            parent_position = ?6, task_position = ?7, declared = ?8 WHERE id = ?1",
+    )?;
     let mut ins = c.prepare_cached(
         "INSERT INTO sections (plan_id, position, title, level, line, parent_position,
             task_position, declared)
@@ -388,17 +418,22 @@ fn sync_sections(c: &Connection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> 
     )?;
     let mut ids = Vec::with_capacity(want.len());
     for (i, s) in want.iter().enumerate() {
-        ins.execute(params![
-            plan_id,
-            i as i64,
-            s.title,
-            s.level,
-            s.line,
-            s.parent.map(|p| p as i64),
-            s.task.map(|t| t as i64),
-            s.declared.map(|d| json!(d).to_string())
-        ])?;
-        ids.push(c.last_insert_rowid());
+        let declared = s.declared.map(|d| json!(d).to_string());
+        let (parent, task) = (s.parent.map(|p| p as i64), s.task.map(|t| t as i64));
+        match keep[i] {
+            Some(id) => {
+                up.execute(params![
+                    id, i as i64, s.title, s.level, s.line, parent, task, declared
+                ])?;
+                ids.push(id);
+            }
+            None => {
+                ins.execute(params![
+                    plan_id, i as i64, s.title, s.level, s.line, parent, task, declared
+                ])?;
+                ids.push(c.last_insert_rowid());
+            }
+        }
     }
     Ok(ids)
 }
