@@ -1,19 +1,33 @@
 //! Claims a document makes about itself: progress lines, task counts, status summaries,
 //! a drawn critical path and a dependency matrix. Extraction only; lint checks them.
 
+use std::borrow::Cow;
+
 use taskman_core::{ClaimKind, Declared, DepRef, MatrixEntry, Priority};
 
 use crate::inline;
+use crate::text;
+
+/// Markup that does not change a line's meaning.
+const PLAIN_MARKUP: &[&str] = &["**", "__", "`"];
 
 /// Text of a line with markup that does not change its meaning removed.
-pub(crate) fn plain(line: &str) -> String {
-    line.replace("**", "").replace("__", "").replace('`', "")
+pub(crate) fn plain(line: &str) -> Cow<'_, str> {
+    text::remove_all(line, PLAIN_MARKUP)
+}
+
+/// A line as [`scan_line`] and [`scan_status_line`] read it: without its list prefix or
+/// checkbox, [`plain`], in reused buffers.
+pub(crate) fn plain_line<'a>(raw: &'a str, scratch: &'a mut text::Scratch) -> &'a str {
+    text::remove_all_in(strip_list_prefix(raw), PLAIN_MARKUP, scratch)
 }
 
 /// The label before the first colon (`Overall Progress: ...` -> `Overall Progress`).
 fn label_of(line: &str) -> (&str, &str) {
     match line.split_once(':') {
-        Some((l, r)) if l.split_whitespace().count() <= 6 && !l.contains("http") => (l.trim(), r),
+        Some((l, r)) if l.split_whitespace().count() <= 6 && !text::contains(l, "http") => {
+            (l.trim(), r)
+        }
         _ => ("", line),
     }
 }
@@ -52,10 +66,8 @@ fn num_before(s: &str, end: usize) -> Option<(f64, usize)> {
 }
 
 fn int_after(s: &str, start: usize) -> Option<(u32, usize)> {
-    let digits: String = s[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let rest = &s[start..];
+    let digits = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     if digits.is_empty() {
         return None;
     }
@@ -65,10 +77,10 @@ fn int_after(s: &str, start: usize) -> Option<(u32, usize)> {
 fn percent_after(s: &str) -> Option<f64> {
     // `(11%)` or ` 11%` right after.
     let t = s.trim_start().trim_start_matches('(').trim_start();
-    let n: String = t
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let n = &t[..t
+        .bytes()
+        .take_while(|c| c.is_ascii_digit() || *c == b'.')
+        .count()];
     if n.is_empty() || !t[n.len()..].starts_with('%') {
         return None;
     }
@@ -111,11 +123,20 @@ fn fraction(done: u32, total: u32, percent: Option<f64>, unit: Option<String>) -
 }
 
 /// Claims on one line of prose (a paragraph line, a list item, a heading).
+#[cfg(test)]
 pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)> {
-    let line = plain(strip_list_prefix(raw));
+    scan_plain_line(&plain(strip_list_prefix(raw)), is_heading)
+}
+
+/// [`scan_line`] of a line already read by [`plain_line`].
+pub(crate) fn scan_plain_line(line: &str, is_heading: bool) -> Vec<(String, ClaimKind)> {
     let mut out = Vec::new();
-    let (label, rest) = label_of(&line);
-    let label_l = label.to_lowercase();
+    let (label, rest) = label_of(line);
+    if !may_claim(rest) {
+        return out;
+    }
+    let mut label_buf = [0u8; 64];
+    let label_l = text::lower_in(label, &mut label_buf);
     let mut found_fraction = false;
 
     // `11/100 steps (11%)`, `(5/26)`.
@@ -159,7 +180,8 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
     }
     // `62.5% (5 of 8 phases complete)`, `5 of 8 phases complete`.
     if !found_fraction {
-        let lower = rest.to_lowercase();
+        let mut lower_buf = [0u8; 256];
+        let lower = text::lower_in(rest, &mut lower_buf);
         if let Some(p) = lower.find(" of ")
             && let (Some((done, _)), Some((total, end))) =
                 (num_before(&lower, p), int_after(&lower, p + 4))
@@ -209,20 +231,21 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
             ));
         }
     }
-    // `Total Tasks: 47`, `Phase 1: 5 critical tasks`.
+    // `Total Tasks: 47`, `Phase 1: 5 critical tasks`: a number right after the label.
     let l_trim = rest.trim_start();
-    if label_l.contains("total task") || label_l == "tasks" || label_l == "task count" {
-        if let Some((n, _)) = int_after(l_trim, 0) {
-            out.push((
-                String::new(),
-                ClaimKind::TaskCount {
-                    count: n,
-                    priority: None,
-                },
-            ));
-        }
-    } else if !label.is_empty()
-        && let Some((n, end)) = int_after(l_trim, 0)
+    let count = int_after(l_trim, 0);
+    if let Some((n, _)) = count
+        && (label_l.contains("total task") || label_l == "tasks" || label_l == "task count")
+    {
+        out.push((
+            String::new(),
+            ClaimKind::TaskCount {
+                count: n,
+                priority: None,
+            },
+        ));
+    } else if let Some((n, end)) = count
+        && !label.is_empty()
     {
         let words: Vec<String> = l_trim[end..]
             .split_whitespace()
@@ -251,7 +274,8 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
         }
     }
     // `Critical Path: A → B → C`.
-    if label_l.contains("critical path")
+    if has_arrow(rest)
+        && label_l.contains("critical path")
         && let Some(ids) = arrow_ids(rest)
     {
         out.push((String::new(), ClaimKind::CriticalPath { ids }));
@@ -261,15 +285,110 @@ pub(crate) fn scan_line(raw: &str, is_heading: bool) -> Vec<(String, ClaimKind)>
 
 /// `Step 8: Integration Tests (READY)`, `Step 10: Load Testing (BLOCKED on Step 8)`: a
 /// summary line naming a task and its status.
+#[cfg(test)]
 pub(crate) fn scan_status_line(raw: &str) -> Option<ClaimKind> {
-    let line = plain(strip_list_prefix(raw));
-    let (id, _) = inline::split_id(&line);
+    scan_plain_status_line(&plain(strip_list_prefix(raw)))
+}
+
+/// [`scan_status_line`] of a line already read by [`plain_line`].
+pub(crate) fn scan_plain_status_line(line: &str) -> Option<ClaimKind> {
+    let (id, _) = inline::split_id(line);
     let (id, _) = id?;
     let open = line.rfind('(')?;
     let inner = line[open + 1..].trim_end().strip_suffix(')')?;
     let word = inner.split(" on ").next().unwrap_or(inner);
     let declared = Declared::from_words(word)?;
     Some(ClaimKind::TaskStatus { id, declared })
+}
+
+/// Whether [`scan_plain_line`] can find a claim in [`plain_line`]`(raw)`, judged without
+/// making that plain line: [`may_claim`] of the line's text with every `*`, `_` and `` ` ``
+/// left out (`plain` leaves out some of those, never anything else, so this sees every
+/// ` of `, `->` or leading number the plain line has), and a number first either after the
+/// first colon or at the start (the label may or may not be taken).
+pub(crate) fn may_have_claims(raw: &str) -> bool {
+    // What each byte may start: 1 a `/`, `%` or `->` (said yes to on any `>`), 2 an arrow
+    // character (they all start with 0xE2), 4 the `f` of ` of `.
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        t[b'/' as usize] = 1;
+        t[b'%' as usize] = 1;
+        t[b'>' as usize] = 1;
+        t[0xE2] = 2;
+        t[b'f' as usize] = 4;
+        t[b'F' as usize] = 4;
+        t
+    };
+    let s = strip_list_prefix(raw);
+    let b = s.as_bytes();
+    let class = b.iter().fold(0u8, |acc, &c| acc | CLASS[usize::from(c)]);
+    if class & 1 != 0 || (class & 2 != 0 && has_arrow_char(b)) {
+        return true;
+    }
+    let markup = |c: char| matches!(c, '*' | '_' | '`');
+    if class & 4 != 0 {
+        // ` of ` in any case, markup left out: around each `f`.
+        let kept = |i: usize| !matches!(b[i], b'*' | b'_' | b'`');
+        for (f, &c) in b.iter().enumerate() {
+            if c | 0x20 != b'f' {
+                continue;
+            }
+            let mut before = (0..f).rev().filter(|&i| kept(i));
+            let after = (f + 1..b.len()).find(|&i| kept(i));
+            if before.next().is_some_and(|i| b[i] | 0x20 == b'o')
+                && before.next().is_some_and(|i| b[i] == b' ')
+                && after.is_some_and(|i| b[i] == b' ')
+            {
+                return true;
+            }
+        }
+    }
+    let digit_first = |t: &str| {
+        t.chars()
+            .find(|&c| !(c.is_whitespace() || markup(c)))
+            .is_some_and(|c| c.is_ascii_digit())
+    };
+    digit_first(s) || s.split_once(':').is_some_and(|(_, rest)| digit_first(rest))
+}
+
+/// Whether [`scan_plain_line`] can find a claim in `rest`, the text after the label: every
+/// claim needs a `/`, a `%`, ` of ` in any case, an arrow ([`has_arrow`]) or a number right
+/// at the start. Most lines have none; this looks in one pass. (` of ` has no `i` or `k`,
+/// the only letters that non-ASCII characters lower-case to, so an ASCII case-insensitive
+/// search finds it exactly when the lower-cased text holds it.)
+fn may_claim(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'/' | b'%' => return true,
+            b'-' if b.get(i + 1) == Some(&b'>') => return true,
+            b' ' if b
+                .get(i + 1..i + 4)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"of ")) =>
+            {
+                return true;
+            }
+            // A lead byte: `i` is on a character boundary.
+            0xE2 if rest[i..].starts_with(['→', '➜', '⟶', '⇒']) => return true,
+            _ => {}
+        }
+    }
+    rest.trim_start().starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether UTF-8 text holds `→`, `➜`, `⟶` or `⇒`, by their bytes.
+fn has_arrow_char(b: &[u8]) -> bool {
+    b.windows(3).any(|w| {
+        matches!(
+            w,
+            [0xE2, 0x86, 0x92] | [0xE2, 0x9E, 0x9C] | [0xE2, 0x9F, 0xB6] | [0xE2, 0x87, 0x92]
+        )
+    })
+}
+
+/// Whether [`arrow_ids`] finds an arrow in `s` (cheaply: without rewriting it).
+fn has_arrow(s: &str) -> bool {
+    text::contains(s, "->") || s.contains(['→', '➜', '⟶', '⇒'])
 }
 
 fn arrow_ids(s: &str) -> Option<Vec<String>> {
@@ -366,6 +485,64 @@ pub(crate) fn scan_code(content: &str, heading: &str) -> Vec<(usize, ClaimKind)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn arrow_characters_are_found_by_their_bytes() {
+        for a in ['→', '➜', '⟶', '⇒'] {
+            assert!(has_arrow_char(a.to_string().as_bytes()));
+        }
+        assert!(!has_arrow_char("✅ ⇐ ← a->b".as_bytes()));
+    }
+
+    proptest! {
+        #[test]
+        fn may_have_claims_misses_no_claim(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("/"), Just("%"), Just("->"), Just("-"), Just(">"), Just("→"),
+                    Just("✅"), Just(" of "), Just(" O"), Just("f "), Just("o"), Just(" "),
+                    Just("4"), Just("12"), Just("İ"), Just("\u{212A}"), Just("\u{a0}"),
+                    Just("Step"), Just("Total Tasks"), Just("tasks"), Just("Progress"),
+                    Just(":"), Just("**"), Just("*"), Just("__"), Just("_"), Just("`"),
+                    Just("- "), Just("[ ] "), Just("1. "), Just("> "), Just("(5/8)"),
+                    Just("Critical Path"),
+                ],
+                0..12,
+            )
+        ) {
+            let raw: String = parts.concat();
+            if !may_have_claims(&raw) {
+                let mut scratch = text::Scratch::default();
+                let plain = plain_line(&raw, &mut scratch);
+                prop_assert!(scan_plain_line(plain, false).is_empty());
+            }
+        }
+
+        #[test]
+        fn may_claim_misses_no_claim(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("/"), Just("%"), Just("->"), Just("-"), Just(">"), Just("→"),
+                    Just("⇒"), Just("✅"), Just(" of "), Just(" OF "), Just(" oF"),
+                    Just("f "), Just(" "), Just("4"), Just("İ"), Just("\u{212A}"),
+                    Just("\u{a0}"), Just("Step"), Just(":"), Just("a"),
+                ],
+                0..12,
+            )
+        ) {
+            let rest: String = parts.concat();
+            let needs = rest.contains(['/', '%'])
+                || rest.to_lowercase().contains(" of ")
+                || has_arrow(&rest)
+                || int_after(rest.trim_start(), 0).is_some();
+            prop_assert_eq!(may_claim(&rest) || !needs, true);
+            if !may_claim(&rest) {
+                let labelled = String::from("Label:") + &rest;
+                prop_assert!(scan_plain_line(&labelled, false).is_empty());
+            }
+        }
+    }
 
     type Found = (
         String,

@@ -1,9 +1,12 @@
 //! The text of one task line: its id, title, status words and emoji, and Obsidian Tasks
 //! fields; and `Label: value` metadata lines.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use taskman_core::{Declared, DepRef, Effort, Priority};
+
+use crate::text::{self, Scratch, remove_all, remove_all_in, with_lower};
 
 /// How sure we are that an id was meant as one. Strong ids (`CORE-001`, `🆔 abc`,
 /// `<!-- id: x -->`) are unique by intent, so a repeat is a lint error; weak ids (`Step 3`,
@@ -45,16 +48,99 @@ const DATE_SIGNIFIERS: &[(&str, u8)] = &[
 const PRIORITY_SIGNIFIERS: &[&str] = &["🔺", "⏫", "🔼", "🔽", "⏬"];
 
 /// Parse the text after a checkbox (or after a heading's ballot box).
+#[cfg(test)]
 pub(crate) fn parse_item(content: &str) -> ItemText {
+    parse_item_in(content, &mut Scratch::default())
+}
+
+/// [`parse_item`], with buffers to reuse.
+pub(crate) fn parse_item_in(content: &str, scratch: &mut Scratch) -> ItemText {
     let mut out = ItemText::default();
     // HTML comments carry ids and completion dates: `<!-- id: init -->`,
-    // `<!-- Completed: 2025-01-15 -->`.
+    // `<!-- Completed: 2025-01-15 -->`. Without any, the body is the content itself.
+    let (body, map) = if text::contains(content, "<!--") {
+        let (body, map) = strip_comments(content, &mut out);
+        (Cow::Owned(body), map)
+    } else {
+        (Cow::Borrowed(content), Vec::new())
+    };
+    let body: &str = &body;
+    let to_content = |b: usize| -> usize {
+        if map.is_empty() {
+            return b;
+        }
+        let k = map.partition_point(|(bo, _)| *bo <= b);
+        let (bo, co) = map[k.saturating_sub(1)];
+        co + (b - bo)
+    };
+
+    // Obsidian Tasks fields sit at the end of the line.
+    let fields_at = obsidian_fields_start(body);
+    let (main, fields) = body.split_at(fields_at);
+    if !fields.trim().is_empty() {
+        out.obsidian = true;
+        parse_obsidian_fields(fields, &mut out);
+    }
+
+    // Status words and emoji at the end of the title, or after the Obsidian fields.
+    let (kept, span, declared) = strip_status_tail(main, &mut scratch.words);
+    if let Some(s) = span {
+        out.status_span = Some(to_content(s.start)..to_content(s.end));
+    }
+    out.declared = declared;
+    if out.declared.is_none()
+        && !fields.trim().is_empty()
+        && let (_, Some(s), Some(d)) = strip_status_tail(body, &mut scratch.words)
+        && s.start >= fields_at
+    {
+        out.status_span = Some(to_content(s.start)..to_content(s.end));
+        out.declared = Some(d);
+    }
+
+    // What `clean_markup` gives, in reused buffers.
+    let t = main[..kept].trim();
+    if struck_through(t) && out.declared.is_none() {
+        out.declared = Some(Declared::Cancelled);
+    }
+    let clean = remove_all_in(t, EMPHASIS, scratch).trim();
+    let (id, title) = split_id(clean);
+    if out.id.is_none() {
+        out.id = id;
+    }
+    out.title = if title.is_empty() {
+        clean.to_string()
+    } else {
+        title.to_string()
+    };
+    // Tags: words that start with `#`.
+    let words = if out.title.contains('#') {
+        out.title.split_whitespace()
+    } else {
+        "".split_whitespace()
+    };
+    for w in words {
+        if let Some(tag) = w.strip_prefix('#') {
+            let tag = tag.trim_end_matches(|c: char| !c.is_alphanumeric());
+            if tag.chars().next().is_some_and(char::is_alphabetic) {
+                out.tags.push(tag.to_string());
+            }
+        }
+    }
+    if out.effort.is_none() {
+        out.effort = trailing_effort(&out.title);
+    }
+    out
+}
+
+/// The content with its HTML comments cut out, reading the ids and completion dates they
+/// hold into `out`, and a map of (body offset, content offset) pairs back to the content.
+fn strip_comments(content: &str, out: &mut ItemText) -> (String, Vec<(usize, usize)>) {
     let mut body = String::with_capacity(content.len());
     let mut rest = content;
     let mut map: Vec<(usize, usize)> = Vec::new(); // (body offset, content offset)
     let mut consumed = 0;
-    while let Some(p) = rest.find("<!--") {
-        let Some(e) = rest[p..].find("-->") else {
+    while let Some(p) = text::find(rest, "<!--") {
+        let Some(e) = text::find(&rest[p..], "-->") else {
             break;
         };
         map.push((body.len(), consumed));
@@ -73,60 +159,7 @@ pub(crate) fn parse_item(content: &str) -> ItemText {
     }
     map.push((body.len(), consumed));
     body.push_str(rest);
-    let to_content = |b: usize| -> usize {
-        let k = map.partition_point(|(bo, _)| *bo <= b);
-        let (bo, co) = map[k.saturating_sub(1)];
-        co + (b - bo)
-    };
-
-    // Obsidian Tasks fields sit at the end of the line.
-    let fields_at = obsidian_fields_start(&body);
-    let (main, fields) = body.split_at(fields_at);
-    if !fields.trim().is_empty() {
-        out.obsidian = true;
-        parse_obsidian_fields(fields, &mut out);
-    }
-
-    // Status words and emoji at the end of the title, or after the Obsidian fields.
-    let (kept, span, declared) = strip_status_tail(main);
-    if let Some(s) = span {
-        out.status_span = Some(to_content(s.start)..to_content(s.end));
-    }
-    out.declared = declared;
-    if out.declared.is_none()
-        && !fields.trim().is_empty()
-        && let (_, Some(s), Some(d)) = strip_status_tail(&body)
-        && s.start >= fields_at
-    {
-        out.status_span = Some(to_content(s.start)..to_content(s.end));
-        out.declared = Some(d);
-    }
-
-    let (clean, struck) = clean_markup(&main[..kept]);
-    if struck && out.declared.is_none() {
-        out.declared = Some(Declared::Cancelled);
-    }
-    let clean = clean.trim().to_string();
-    let (id, title) = split_id(&clean);
-    if out.id.is_none() {
-        out.id = id;
-    }
-    out.title = title.to_string();
-    if out.title.is_empty() {
-        out.title = clean;
-    }
-    for w in out.title.split_whitespace() {
-        if let Some(tag) = w.strip_prefix('#') {
-            let tag = tag.trim_end_matches(|c: char| !c.is_alphanumeric());
-            if tag.chars().next().is_some_and(char::is_alphabetic) {
-                out.tags.push(tag.to_string());
-            }
-        }
-    }
-    if out.effort.is_none() {
-        out.effort = trailing_effort(&out.title);
-    }
-    out
+    (body, map)
 }
 
 /// A bracketed or parenthesised effort at the end of a title: `(8h)`, `(~2 hours)`,
@@ -142,9 +175,45 @@ fn trailing_effort(title: &str) -> Option<Effort> {
     Effort::parse(inner)
 }
 
+const ID_SIGNIFIERS: &[&str] = &["🆔", "⛔", "🔁", "🏁"];
+
+/// Which signifiers occur in `s`: bit k for `DATE_SIGNIFIERS[k]`, then the id signifiers,
+/// then the priority signifiers. Every signifier is one character starting with byte 0xE2
+/// or 0xF0, so only those bytes need looking at; plain ASCII text costs one pass.
+fn signifier_mask(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut mask = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c != 0xE2 && c != 0xF0 {
+            continue;
+        }
+        let rest = &b[i..];
+        let sigs = DATE_SIGNIFIERS
+            .iter()
+            .map(|(sig, _)| *sig)
+            .chain(ID_SIGNIFIERS.iter().copied())
+            .chain(PRIORITY_SIGNIFIERS.iter().copied());
+        for (k, sig) in sigs.enumerate() {
+            if rest.starts_with(sig.as_bytes()) {
+                mask |= 1 << k;
+            }
+        }
+    }
+    mask
+}
+
 fn obsidian_fields_start(s: &str) -> usize {
     let mut best = s.len();
-    for (sig, _) in DATE_SIGNIFIERS {
+    // Searching for a signifier that is not there finds nothing: skip those searches.
+    let mask = signifier_mask(s);
+    if mask == 0 {
+        return best;
+    }
+    let present = |k: usize| mask & (1 << k) != 0;
+    for (k, (sig, _)) in DATE_SIGNIFIERS.iter().enumerate() {
+        if !present(k) {
+            continue;
+        }
         for (p, _) in s.match_indices(sig) {
             let after = s[p + sig.len()..]
                 .trim_start_matches('\u{FE0F}')
@@ -155,7 +224,10 @@ fn obsidian_fields_start(s: &str) -> usize {
             }
         }
     }
-    for sig in ["🆔", "⛔", "🔁", "🏁"] {
+    for (k, sig) in ID_SIGNIFIERS.iter().enumerate() {
+        if !present(DATE_SIGNIFIERS.len() + k) {
+            continue;
+        }
         if let Some(p) = s.find(sig) {
             let after = s[p + sig.len()..]
                 .trim_start_matches('\u{FE0F}')
@@ -165,7 +237,10 @@ fn obsidian_fields_start(s: &str) -> usize {
             }
         }
     }
-    for sig in PRIORITY_SIGNIFIERS {
+    for (k, sig) in PRIORITY_SIGNIFIERS.iter().enumerate() {
+        if !present(DATE_SIGNIFIERS.len() + ID_SIGNIFIERS.len() + k) {
+            continue;
+        }
         if let Some(p) = s.find(sig) {
             // A priority signifier counts as a field when only fields follow it.
             if obsidian_only(&s[p + sig.len()..]) {
@@ -269,7 +344,10 @@ fn parse_obsidian_fields(s: &str, out: &mut ItemText) {
 /// Strip status words and emoji from the end: `✅ **COMPLETED**`, `🔄 **IN PROGRESS**`,
 /// `(READY)`, `- DONE`. Returns the length of what remains, the stripped span, and what
 /// it declares (words win over emoji: `❌ Not Started` is not started).
-fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>) {
+fn strip_status_tail(
+    s: &str,
+    memo: &mut text::WordsMemo,
+) -> (usize, Option<Range<usize>>, Option<Declared>) {
     let mut end = s.trim_end().len();
     let full_end = end;
     let mut words: Option<Declared> = None;
@@ -280,8 +358,8 @@ fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>)
         let e = t_trim.len();
         // **WORDS**
         if let Some(inner_end) = t_trim.strip_suffix("**")
-            && let Some(open) = inner_end.rfind("**")
-            && let Some(d) = Declared::from_words(&inner_end[open + 2..])
+            && let Some(open) = text::rfind(inner_end, "**")
+            && let Some(d) = memo.declared(&inner_end[open + 2..])
         {
             words.get_or_insert(d);
             end = open;
@@ -290,7 +368,7 @@ fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>)
         // (WORDS)
         if let Some(inner_end) = t_trim.strip_suffix(')')
             && let Some(open) = inner_end.rfind('(')
-            && let Some(d) = Declared::from_words(&inner_end[open + 1..])
+            && let Some(d) = memo.declared(&inner_end[open + 1..])
         {
             words.get_or_insert(d);
             end = open;
@@ -314,15 +392,15 @@ fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>)
             }
         }
         // Bare upper-case words: `DONE`, `IN PROGRESS`.
-        let ws: Vec<(usize, &str)> = word_starts(t_trim);
+        let (count, last) = last_word_starts(t_trim);
         let mut found = false;
         for n in [2usize, 1] {
-            if ws.len() > n {
-                let (p, _) = ws[ws.len() - n];
+            if count > n {
+                let p = last[n - 1];
                 let phrase = &t_trim[p..e];
                 if phrase.chars().any(|c| c.is_ascii_uppercase())
                     && !phrase.chars().any(|c| c.is_lowercase())
-                    && let Some(d) = Declared::from_words(phrase)
+                    && let Some(d) = memo.declared(phrase)
                 {
                     words.get_or_insert(d);
                     end = p;
@@ -353,34 +431,44 @@ fn strip_status_tail(s: &str) -> (usize, Option<Range<usize>>, Option<Declared>)
     (end, Some(start..full_end), words.or(emoji))
 }
 
-fn word_starts(s: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut prev_ws = true;
-    for (i, c) in s.char_indices() {
+/// Where the last words of `s` start (a word starts at a character that is not whitespace
+/// and follows whitespace or the start): (number of words, at most 3; their starts, the
+/// last word first). Read from the end, as far as needed.
+fn last_word_starts(s: &str) -> (usize, [usize; 3]) {
+    let mut count = 0;
+    let mut last = [0usize; 3];
+    let mut chars = s.char_indices().rev().peekable();
+    while let Some((i, c)) = chars.next() {
         if c.is_whitespace() {
-            prev_ws = true;
-        } else {
-            if prev_ws {
-                out.push((i, &s[i..]));
+            continue;
+        }
+        if chars
+            .peek()
+            .is_none_or(|&(_, before)| before.is_whitespace())
+        {
+            last[count] = i;
+            count += 1;
+            if count == 3 {
+                break;
             }
-            prev_ws = false;
         }
     }
-    out
+    (count, last)
 }
 
 /// Remove emphasis markers (`**`, `__`, `~~`). Reports whether the whole text was struck
 /// through (`~~Old idea~~`: a cancelled task).
-pub(crate) fn clean_markup(s: &str) -> (String, bool) {
+pub(crate) fn clean_markup(s: &str) -> (Cow<'_, str>, bool) {
     let t = s.trim();
-    let struck = t.len() > 4
-        && t.starts_with("~~")
-        && t.ends_with("~~")
-        && !t[2..t.len() - 2].contains("~~");
-    (
-        t.replace("**", "").replace("__", "").replace("~~", ""),
-        struck,
-    )
+    (remove_all(t, EMPHASIS), struck_through(t))
+}
+
+/// The emphasis markers [`clean_markup`] removes.
+const EMPHASIS: &[&str] = &["**", "__", "~~"];
+
+/// `~~text~~` (trimmed text).
+fn struck_through(t: &str) -> bool {
+    t.len() > 4 && t.starts_with("~~") && t.ends_with("~~") && !t[2..t.len() - 2].contains("~~")
 }
 
 /// An id at the start of a title, and the title without it.
@@ -412,9 +500,26 @@ pub(crate) fn split_id(s: &str) -> (Option<(String, IdStrength)>, &str) {
         "item",
         "tc",
     ];
-    let lower = t.to_lowercase();
+    // Only the start of the lower-cased text is compared. When its first `HEAD` bytes (more
+    // than any keyword has) are ASCII, they are the ASCII lower case of the same bytes of
+    // `t`, so those are compared case-insensitively; otherwise the whole text is
+    // lower-cased.
+    const HEAD: usize = 10;
+    debug_assert!(KEYWORDS.iter().all(|k| k.len() < HEAD));
+    let lower = if t.bytes().take(HEAD).all(|b| b.is_ascii()) {
+        None
+    } else {
+        Some(t.to_lowercase())
+    };
     for kw in KEYWORDS {
-        if lower.starts_with(kw) && lower.is_char_boundary(kw.len()) {
+        let hit = match &lower {
+            None => t
+                .as_bytes()
+                .get(..kw.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(kw.as_bytes())),
+            Some(lower) => lower.starts_with(kw) && lower.is_char_boundary(kw.len()),
+        };
+        if hit {
             let after = &t[kw.len()..];
             let num_start = after.len() - after.trim_start_matches([' ', '-']).len();
             let rest = &after[num_start..];
@@ -429,12 +534,11 @@ pub(crate) fn split_id(s: &str) -> (Option<(String, IdStrength)>, &str) {
                 let tail = &rest[num.len()..];
                 if tail.is_empty() || tail.starts_with([':', ' ', '.', ')', '-', '–', '—', ','])
                 {
-                    let id = format!(
-                        "{}{}{}",
-                        &t[..kw.len()],
-                        if num_start > 0 { " " } else { "" },
-                        num
-                    );
+                    let sep = if num_start > 0 { " " } else { "" };
+                    let mut id = String::with_capacity(kw.len() + sep.len() + num.len());
+                    id.push_str(&t[..kw.len()]);
+                    id.push_str(sep);
+                    id.push_str(num);
                     let title = tail
                         .trim_start_matches([':', '.', ')', '-', '–', '—', ','])
                         .trim_start();
@@ -490,6 +594,7 @@ pub(crate) fn is_code_id(s: &str) -> bool {
 }
 
 /// One `Label: value` statement from a metadata line.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LabelValue {
     pub label: String,
@@ -499,29 +604,43 @@ pub(crate) struct LabelValue {
 /// Split a metadata line into labelled values: `**Owner:** DevOps | **Effort:** 2 weeks`,
 /// `Dependencies: Step 6 ✅`, `**Priority:** CRITICAL`. Labels are short (at most four
 /// words) and start with a letter.
+#[cfg(test)]
 pub(crate) fn label_values(line: &str) -> Vec<LabelValue> {
-    let clean = line.replace("**", "").replace("__", "");
-    let mut out = Vec::new();
-    for part in clean.split(" | ") {
+    label_parts(&label_text(line))
+        .map(|(label, value)| LabelValue {
+            label: label.to_string(),
+            value: value.to_string(),
+        })
+        .collect()
+}
+
+/// What [`label_parts`] reads of a metadata line: the line without these.
+pub(crate) const LABEL_MARKUP: &[&str] = &["**", "__"];
+
+/// A metadata line as [`label_parts`] reads it.
+#[cfg(test)]
+fn label_text(line: &str) -> Cow<'_, str> {
+    remove_all(line, LABEL_MARKUP)
+}
+
+/// The (label, value) pairs of a line cleaned by [`label_text`]; see `label_values`.
+pub(crate) fn label_parts(clean: &str) -> impl Iterator<Item = (&str, &str)> {
+    text::split(clean, " | ").filter_map(|part| {
         let part = part.trim().trim_start_matches(['*', '_']).trim();
-        let Some((label, value)) = part.split_once(':') else {
-            continue;
-        };
+        let (label, value) = part.split_once(':')?;
         let label = label.trim().trim_matches(['*', '_', '`']).trim();
         if label.is_empty()
             || label.split_whitespace().count() > 4
             || !label.starts_with(char::is_alphabetic)
-            || label.contains(['(', '`', '[', '/'])
+            || label
+                .bytes()
+                .any(|b| matches!(b, b'(' | b'`' | b'[' | b'/'))
             || value.starts_with("//")
         {
-            continue;
+            return None;
         }
-        out.push(LabelValue {
-            label: label.to_string(),
-            value: value.trim().to_string(),
-        });
-    }
-    out
+        Some((label, value.trim()))
+    })
 }
 
 /// The metadata a label stands for.
@@ -538,8 +657,10 @@ pub(crate) enum Label {
 }
 
 pub(crate) fn label_kind(label: &str) -> Label {
-    let l = label.to_lowercase();
-    let l = l.trim();
+    with_lower(label, |l| label_kind_lower(l.trim()))
+}
+
+fn label_kind_lower(l: &str) -> Label {
     match l {
         "dependencies" | "dependency" | "depends on" | "depends" | "blocked by" | "requires"
         | "prerequisites" | "prerequisite" | "deps" | "dépendances" | "abhängigkeiten" => {
@@ -562,44 +683,43 @@ pub(crate) fn label_kind(label: &str) -> Label {
 /// Parenthesised notes and status emoji are ignored (`CORE-001 (API Layer)`, `Step 6 ✅`).
 pub(crate) fn parse_deps(value: &str) -> Vec<DepRef> {
     let mut out = Vec::new();
-    let mut depth = 0;
-    let mut cleaned = String::new();
-    for c in value.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = (depth - 1).max(0),
-            _ if depth == 0 => cleaned.push(c),
-            _ => {}
+    // Parentheses and what they hold are dropped (an unmatched `)` too).
+    let cleaned = if value.bytes().any(|b| b == b'(' || b == b')') {
+        let mut depth = 0;
+        let mut cleaned = String::new();
+        for c in value.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = (depth - 1).max(0),
+                _ if depth == 0 => cleaned.push(c),
+                _ => {}
+            }
         }
-    }
-    let cleaned = cleaned.replace("**", "").replace('`', "");
-    let lower = cleaned.trim().to_lowercase();
-    if lower.starts_with("all previous")
-        || lower.starts_with("all prior")
-        || lower == "all of the above"
-    {
+        Cow::Owned(cleaned)
+    } else {
+        Cow::Borrowed(value)
+    };
+    let cleaned = remove_all(&cleaned, &["**", "`"]);
+    if all_previous(cleaned.trim()) {
         return vec![DepRef::AllPrevious];
     }
     for part in cleaned
         .split([',', ';'])
-        .flat_map(|p| p.split(" and "))
-        .flat_map(|p| p.split(" & "))
+        .flat_map(|p| text::split(p, " and "))
+        .flat_map(|p| text::split(p, " & "))
     {
         let p = part
             .trim()
             .trim_end_matches(|c: char| !c.is_alphanumeric())
             .trim_start_matches(|c: char| !c.is_alphanumeric())
             .trim();
-        let lp = p.to_lowercase();
-        if p.is_empty()
-            || matches!(
-                lp.as_str(),
+        let none = with_lower(p, |lp| {
+            matches!(
+                lp,
                 "none" | "n/a" | "na" | "nothing" | "tbd" | "aucune" | "keine" | "-"
-            )
-        {
-            continue;
-        }
-        if lp.starts_with("none") {
+            ) || lp.starts_with("none")
+        });
+        if p.is_empty() || none {
             continue;
         }
         // Ranges of code ids: `T001-T005`.
@@ -610,6 +730,20 @@ pub(crate) fn parse_deps(value: &str) -> Vec<DepRef> {
         out.push(DepRef::Id(p.to_string()));
     }
     out
+}
+
+/// `All previous tasks`: whether the lower-cased text starts with `all previous` or
+/// `all prior` or is `all of the above`. Compared by bytes, without lower-casing: outside
+/// ASCII only `İ` (to `i` and a combining dot, and here an `i` is always followed by `o`) and
+/// the Kelvin sign (to `k`, which these lack) lower-case to ASCII letters, so the text
+/// must start with (or be) these very letters, in any case.
+fn all_previous(t: &str) -> bool {
+    let b = t.as_bytes();
+    let starts = |p: &str| {
+        b.get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    };
+    starts("all previous") || starts("all prior") || b.eq_ignore_ascii_case(b"all of the above")
 }
 
 fn expand_range(s: &str) -> Option<Vec<String>> {
@@ -639,6 +773,50 @@ fn expand_range(s: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn all_previous_matches_lower_casing(
+            s in proptest::collection::vec(
+                prop_oneof![
+                    Just("all"), Just("ALL"), Just(" "), Just("previous"), Just("PREV"),
+                    Just("İ"), Just("\u{212A}"), Just("ous"), Just("prior"), Just("Of"),
+                    Just("the"), Just("above"), Just("é"), Just("a"),
+                ],
+                0..6,
+            ).prop_map(|p| p.concat())
+        ) {
+            let lower = s.to_lowercase();
+            let want = lower.starts_with("all previous")
+                || lower.starts_with("all prior")
+                || lower == "all of the above";
+            prop_assert_eq!(all_previous(&s), want);
+        }
+
+        #[test]
+        fn last_word_starts_are_the_last_of_all_word_starts(
+            s in proptest::collection::vec(
+                prop_oneof![Just("ab"), Just(" "), Just("\t"), Just("\u{a0}"), Just("✅"), Just("DONE")],
+                0..10,
+            ).prop_map(|p| p.concat())
+        ) {
+            // Every word start, from the front.
+            let mut all = Vec::new();
+            let mut prev_ws = true;
+            for (i, c) in s.char_indices() {
+                if !c.is_whitespace() && prev_ws {
+                    all.push(i);
+                }
+                prev_ws = c.is_whitespace();
+            }
+            let (count, last) = last_word_starts(&s);
+            prop_assert_eq!(count, all.len().min(3));
+            for n in 0..count {
+                prop_assert_eq!(last[n], all[all.len() - 1 - n]);
+            }
+        }
+    }
 
     #[test]
     fn completed_step_with_emoji_and_bold_word() {

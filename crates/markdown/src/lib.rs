@@ -12,6 +12,7 @@ pub mod mojibake;
 mod post;
 mod reader;
 mod source;
+mod text;
 mod writer;
 
 use std::ops::Range;
@@ -59,15 +60,14 @@ pub fn parse(src: &[u8]) -> Document {
     let source = source::Source::new(src, &mut diagnostics);
     let walk = reader::walk(&source, &mut diagnostics);
     let mut plan = Plan {
-        title: walk.title.clone(),
+        title: walk.title,
         sections: walk.sections,
         tasks: walk.tasks,
         ..Plan::default()
     };
-    let mut spans: Vec<TaskSpan> = walk.raw.iter().map(|r| r.span.clone()).collect();
-    let strengths: Vec<_> = walk.raw.iter().map(|r| r.id_strength).collect();
-    post::apply_runs(&source, &walk.runs, &walk.code, &mut plan, &mut spans);
-    post::assign_ids(&mut plan, &strengths);
+    let spans: Vec<TaskSpan> = walk.spans;
+    walk.runs.finish(&source, &walk.code, &mut plan);
+    walk.ids.finish(&mut plan.tasks);
     Document {
         plan,
         diagnostics,

@@ -11,15 +11,11 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use taskman_core::{Declared, Section, Status, Task, TaskKind};
 
-use crate::inline::{self, IdStrength, ItemText};
+use crate::inline::{self, ItemText};
+use crate::post::{IdAssigner, RunReader};
 use crate::source::Source;
+use crate::text::Scratch;
 use crate::{Diagnostic, TaskSpan};
-
-/// Where a task's text sits in the clean text, for later passes.
-pub(crate) struct RawTask {
-    pub id_strength: Option<IdStrength>,
-    pub span: TaskSpan,
-}
 
 /// A run of inline text (a paragraph, an item's text, a heading is handled apart).
 pub(crate) struct Run {
@@ -43,8 +39,12 @@ pub(crate) struct CodeBlock {
 pub(crate) struct Walk {
     pub sections: Vec<Section>,
     pub tasks: Vec<Task>,
-    pub raw: Vec<RawTask>,
-    pub runs: Vec<Run>,
+    /// Per task: where its editable parts sit in the original bytes.
+    pub spans: Vec<TaskSpan>,
+    /// Task ids, given as the tasks are made.
+    pub ids: IdAssigner,
+    /// What the runs of text said, read as the walk ended each.
+    pub runs: RunReader,
     pub code: Vec<CodeBlock>,
     pub title: Option<String>,
 }
@@ -62,20 +62,23 @@ struct Frame {
 }
 
 pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
-    let text = src.text.as_str();
+    let text: &str = &src.text;
     let opts = Options::ENABLE_TASKLISTS
         | Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
     let hidden = percent_comments(text);
+    let expected = estimate_tasks(text);
     let mut w = Walk {
         sections: Vec::new(),
-        tasks: Vec::new(),
-        raw: Vec::new(),
-        runs: Vec::new(),
+        tasks: Vec::with_capacity(expected),
+        spans: Vec::with_capacity(expected),
+        ids: IdAssigner::with_capacity(expected),
+        runs: RunReader::default(),
         code: Vec::new(),
         title: None,
     };
+    let mut scratch = Scratch::default();
     let mut section_stack: Vec<(u8, usize)> = Vec::new();
     let mut frames: Vec<Frame> = Vec::new();
     let mut run: Option<Run> = None;
@@ -179,6 +182,7 @@ pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
                             let t = add_item_task(
                                 src,
                                 &mut w,
+                                &mut scratch,
                                 m,
                                 parent,
                                 current_section(&section_stack),
@@ -223,7 +227,7 @@ pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
 
         // A block-level event ends any run of inline text.
         if let Some(r) = run.take() {
-            w.runs.push(r);
+            w.runs.read(src, &r, &mut w.tasks, &mut w.spans);
         }
         if let Some(f) = frames.last_mut()
             && f.state == ItemState::Pending
@@ -248,7 +252,7 @@ pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
                     section_stack.pop();
                 }
                 let parent = current_section(&section_stack);
-                let s = add_heading(src, &mut w, range.start, level, parent, diags);
+                let s = add_heading(src, &mut w, &mut scratch, range.start, level, parent, diags);
                 section_stack.push((level, s));
             }
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -262,7 +266,12 @@ pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
         }
     }
     if let Some(r) = run.take() {
-        w.runs.push(r);
+        w.runs.read(src, &r, &mut w.tasks, &mut w.spans);
+    }
+    // The estimate is a hint: give back what it overshot by much.
+    if w.tasks.capacity() > w.tasks.len() + w.tasks.len() / 4 + 16 {
+        w.tasks.shrink_to_fit();
+        w.spans.shrink_to_fit();
     }
     w
 }
@@ -319,11 +328,12 @@ fn alternate_marker(text: &str, at: usize) -> bool {
 fn add_item_task(
     src: &Source,
     w: &mut Walk,
+    scratch: &mut Scratch,
     marker_at: usize,
     parent: Option<usize>,
     section: Option<usize>,
 ) -> usize {
-    let text = src.text.as_str();
+    let text: &str = &src.text;
     let close = marker_at + text[marker_at..].find(']').unwrap_or(1);
     let marker = &text[marker_at + 1..close];
     let line = src.line_of(marker_at);
@@ -334,25 +344,24 @@ fn add_item_task(
     }
     let content_start = content_start.min(line_range.end);
     let content = &text[content_start..line_range.end];
-    let it = inline::parse_item(content);
+    let it = inline::parse_item_in(content, scratch);
     let status = status_of(Status::from_marker(marker), it.declared);
     let idx = w.tasks.len();
-    let mut t = make_task(&it, line, status, marker.to_string(), TaskKind::Item);
+    let id_strength = it.id.as_ref().map(|(_, s)| *s);
+    let status_span = it.status_span.clone();
+    let mut t = make_task(it, line, status, marker, TaskKind::Item);
     t.parent = parent;
     t.depth = parent.map_or(0, |p| w.tasks[p].depth + 1);
     t.section = section;
     w.tasks.push(t);
-    w.raw.push(RawTask {
-        id_strength: it.id.as_ref().map(|(_, s)| *s),
-        span: TaskSpan {
-            marker: src.to_orig_range(&(marker_at + 1..close)),
-            line_end: src.to_orig(line_range.end),
-            status: it
-                .status_span
-                .map(|r| src.to_orig_range(&(content_start + r.start..content_start + r.end))),
-            status_line: None,
-        },
+    w.spans.push(TaskSpan {
+        marker: src.to_orig_range(&(marker_at + 1..close)),
+        line_end: src.to_orig(line_range.end),
+        status: status_span
+            .map(|r| src.to_orig_range(&(content_start + r.start..content_start + r.end))),
+        status_line: None,
     });
+    w.ids.add(&mut w.tasks, &w.sections, idx, id_strength);
     idx
 }
 
@@ -368,28 +377,30 @@ fn status_of(from_marker: Status, declared: Option<Declared>) -> Status {
     }
 }
 
-fn make_task(it: &ItemText, line: u32, status: Status, marker: String, kind: TaskKind) -> Task {
-    let (id, explicit) = match &it.id {
-        Some((id, _)) => (id.clone(), true),
+fn make_task(it: ItemText, line: u32, status: Status, marker: &str, kind: TaskKind) -> Task {
+    let (id, explicit) = match it.id {
+        Some((id, _)) => (id, true),
         None => (String::new(), false),
     };
-    let mut t = Task::new(id, it.title.clone(), line);
+    let mut t = Task::new(id, it.title, line);
     t.explicit_id = explicit;
     t.status = status;
-    t.marker = marker;
+    // Reuse the default marker's buffer: one allocation fewer per task.
+    t.marker.clear();
+    t.marker.push_str(marker);
     t.declared = it.declared;
     t.kind = kind;
     t.priority = it.priority;
     t.effort = it.effort;
-    t.tags = it.tags.clone();
-    t.depends_on = it.depends_on.clone();
+    t.tags = it.tags;
+    t.depends_on = it.depends_on;
     if !t.depends_on.is_empty() {
         t.deps_line = Some(line);
     }
-    t.due = it.due.clone();
-    t.start = it.start.clone();
-    t.scheduled = it.scheduled.clone();
-    t.completed = it.completed.clone();
+    t.due = it.due;
+    t.start = it.start;
+    t.scheduled = it.scheduled;
+    t.completed = it.completed;
     t
 }
 
@@ -399,6 +410,7 @@ const BALLOT_DONE: &[&str] = &["☑", "☒", "[x]", "[X]"];
 fn add_heading(
     src: &Source,
     w: &mut Walk,
+    scratch: &mut Scratch,
     start: usize,
     level: u8,
     parent: Option<usize>,
@@ -433,31 +445,31 @@ fn add_heading(
         .chain(BALLOT_DONE.iter().map(|b| (b, Status::Done)))
         .find(|(b, _)| lead.starts_with(**b));
     let mut task = None;
+    let mut task_strength = None;
     if let Some((b, st)) = ballot {
         let after = &lead[b.len()..];
         let after = after.trim_start_matches('\u{FE0F}');
         if after.starts_with([' ', '\t']) && !after.trim().is_empty() {
             let content_start = lead_off + (lead.len() - after.trim_start().len());
             let content = &src.text[content_start..content_start + after.trim_start().len()];
-            let it = inline::parse_item(content);
+            let it = inline::parse_item_in(content, scratch);
             let status = status_of(st, it.declared);
             let idx = w.tasks.len();
-            let mut t = make_task(&it, line, status, (*b).to_string(), TaskKind::Heading);
+            let id_strength = it.id.as_ref().map(|(_, s)| *s);
+            let status_span = it.status_span.clone();
+            let mut t = make_task(it, line, status, b, TaskKind::Heading);
             t.parent = parent.and_then(|p| section_task(&w.sections, Some(p)));
             t.depth = t.parent.map_or(0, |p| w.tasks[p].depth + 1);
             t.section = Some(section);
             w.tasks.push(t);
             let marker = lead_off..lead_off + b.len();
-            w.raw.push(RawTask {
-                id_strength: it.id.as_ref().map(|(_, s)| *s),
-                span: TaskSpan {
-                    marker: src.to_orig_range(&marker),
-                    line_end: src.to_orig(lr.end),
-                    status: it.status_span.map(|r| {
-                        src.to_orig_range(&(content_start + r.start..content_start + r.end))
-                    }),
-                    status_line: None,
-                },
+            task_strength = id_strength;
+            w.spans.push(TaskSpan {
+                marker: src.to_orig_range(&marker),
+                line_end: src.to_orig(lr.end),
+                status: status_span
+                    .map(|r| src.to_orig_range(&(content_start + r.start..content_start + r.end))),
+                status_line: None,
             });
             task = Some(idx);
         }
@@ -473,7 +485,7 @@ fn add_heading(
         declared = Some(d);
         title = title[first.len()..].trim_start().to_string();
     }
-    let it = inline::parse_item(&title);
+    let it = inline::parse_item_in(&title, scratch);
     if let (Some(span), Some(d)) = (it.status_span.clone(), it.declared) {
         declared = Some(d);
         title = title[..span.start].trim_end().to_string();
@@ -492,7 +504,35 @@ fn add_heading(
         task,
         declared,
     });
+    // A heading task's id may need its section.
+    if let Some(idx) = task {
+        w.ids.add(&mut w.tasks, &w.sections, idx, task_strength);
+    }
     section
+}
+
+/// About how many task items `text` holds, to size the task list once: lines that start
+/// (after indentation and quote marks) with a list marker and then `[`. Only a hint.
+fn estimate_tasks(text: &str) -> usize {
+    let mut tasks = 0;
+    for line in text.split('\n') {
+        let t = line.trim_start_matches([' ', '\t', '>']);
+        let Some(&first) = t.as_bytes().first() else {
+            continue;
+        };
+        let t = match first {
+            b'-' | b'*' | b'+' => &t[1..],
+            b'0'..=b'9' => t
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .strip_prefix(['.', ')'])
+                .unwrap_or(""),
+            _ => continue,
+        };
+        if t.starts_with([' ', '\t']) && t.trim_start_matches([' ', '\t']).starts_with('[') {
+            tasks += 1;
+        }
+    }
+    tasks
 }
 
 /// Byte ranges hidden by Obsidian `%% ... %%` block comments: a line that starts with
@@ -522,6 +562,8 @@ fn percent_comments(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// Whether `pos` is in one of `hidden`, which are in order and do not overlap.
 fn in_hidden(hidden: &[Range<usize>], pos: usize) -> bool {
-    hidden.iter().any(|r| r.contains(&pos))
+    let k = hidden.partition_point(|r| r.start <= pos);
+    k > 0 && hidden[k - 1].contains(&pos)
 }

@@ -5,6 +5,8 @@
 //! clean text maps back to a position in the original bytes ([`Source::to_orig`]). None of
 //! these changes touches a line ending, so line numbers are the same in both.
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::ops::Range;
 
 use crate::Diagnostic;
@@ -17,18 +19,28 @@ struct Edit {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Source {
-    pub text: String,
+pub(crate) struct Source<'a> {
+    /// The clean text: the input itself when it needs no change.
+    pub text: Cow<'a, str>,
     edits: Vec<Edit>,
     line_starts: Vec<usize>,
+    /// The answer of the last [`Source::line_of`]: lookups mostly move forward a little.
+    last_line: Cell<usize>,
     pub codepage: Option<Codepage>,
 }
 
-impl Source {
-    pub fn new(bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Source {
-        let (decoded, decode_edits) = decode(bytes);
+impl<'a> Source<'a> {
+    pub fn new(bytes: &'a [u8], diags: &mut Vec<Diagnostic>) -> Source<'a> {
+        let (decoded, decode_edits) = match std::str::from_utf8(bytes) {
+            // Valid UTF-8 without a byte-order mark: nothing to decode.
+            Ok(s) if !bytes.starts_with(b"\xEF\xBB\xBF") => (Cow::Borrowed(s), Vec::new()),
+            _ => {
+                let (s, edits) = decode(bytes);
+                (Cow::Owned(s), edits)
+            }
+        };
         let detection = mojibake::detect(&decoded);
-        let mut text = String::with_capacity(decoded.len());
+        let mut built = String::new();
         let mut edits = Vec::new();
         let codepage = detection.as_ref().map(|d| d.codepage);
         let repairs = detection.map(|d| d.repairs).unwrap_or_default();
@@ -43,54 +55,59 @@ impl Source {
             .chain(repairs.iter().map(|r| (r.range.start, None, Some(r))))
             .collect();
         events.sort_by_key(|e| e.0);
-        let mut last = 0;
-        for (_, dec, rep) in events {
-            if let Some(e) = dec {
-                text.push_str(&decoded[last..e.text.start]);
-                let start = text.len();
-                text.push_str(&decoded[e.text.clone()]);
-                edits.push(Edit {
-                    text: start..text.len(),
-                    orig: e.orig.clone(),
-                });
-                last = e.text.end;
-            } else if let Some(r) = rep {
-                text.push_str(&decoded[last..r.range.start]);
-                let start = text.len();
-                text.push_str(&r.replacement);
-                edits.push(Edit {
-                    text: start..text.len(),
-                    orig: dmap.to_orig(r.range.start)..dmap.to_orig(r.range.end),
-                });
-                if !r.alternatives.is_empty() {
-                    let alts: Vec<&str> =
-                        r.alternatives.iter().take(6).map(String::as_str).collect();
-                    pending_lines.push((
-                        start,
-                        format!(
-                            "a byte was lost here; read as {}, but it could also have been {}",
-                            r.replacement,
-                            alts.join(" ")
-                        ),
-                    ));
+        let text = if events.is_empty() {
+            // Nothing to change: the decoded text is the clean text.
+            decoded
+        } else {
+            let text = &mut built;
+            text.reserve(decoded.len());
+            let mut last = 0;
+            for (_, dec, rep) in events {
+                if let Some(e) = dec {
+                    text.push_str(&decoded[last..e.text.start]);
+                    let start = text.len();
+                    text.push_str(&decoded[e.text.clone()]);
+                    edits.push(Edit {
+                        text: start..text.len(),
+                        orig: e.orig.clone(),
+                    });
+                    last = e.text.end;
+                } else if let Some(r) = rep {
+                    text.push_str(&decoded[last..r.range.start]);
+                    let start = text.len();
+                    text.push_str(&r.replacement);
+                    edits.push(Edit {
+                        text: start..text.len(),
+                        orig: dmap.to_orig(r.range.start)..dmap.to_orig(r.range.end),
+                    });
+                    if !r.alternatives.is_empty() {
+                        let alts: Vec<&str> =
+                            r.alternatives.iter().take(6).map(String::as_str).collect();
+                        pending_lines.push((
+                            start,
+                            format!(
+                                "a byte was lost here; read as {}, but it could also have been {}",
+                                r.replacement,
+                                alts.join(" ")
+                            ),
+                        ));
+                    }
+                    last = r.range.end;
                 }
-                last = r.range.end;
             }
-        }
-        text.push_str(&decoded[last..]);
+            text.push_str(&decoded[last..]);
+            Cow::Owned(built)
+        };
         edits.sort_by_key(|e| (e.text.start, e.text.end));
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
+        let newlines = text.bytes().filter(|b| *b == b'\n').count();
+        let mut line_starts = Vec::with_capacity(newlines + 1);
+        line_starts.push(0);
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let src = Source {
             text,
             edits,
             line_starts,
+            last_line: Cell::new(0),
             codepage,
         };
         if let Some(cp) = codepage {
@@ -128,12 +145,16 @@ impl Source {
                 message: format!("{msg}{times}"),
             });
         }
+        // Decode edits are in byte order: count line endings from one to the next.
+        let (mut counted, mut newlines) = (0, 0u32);
         for e in &decode_edits {
             if e.orig.len() != 3 || e.orig.start != 0 || bytes.get(..3) != Some(b"\xEF\xBB\xBF") {
-                let line = 1 + bytes[..e.orig.start]
+                newlines += bytes[counted..e.orig.start]
                     .iter()
                     .filter(|b| **b == b'\n')
                     .count() as u32;
+                counted = e.orig.start;
+                let line = 1 + newlines;
                 diags.push(Diagnostic {
                     line,
                     message: format!(
@@ -161,9 +182,26 @@ impl Source {
         start..end
     }
 
-    /// 1-based line of a clean-text offset.
+    /// 1-based line of a clean-text offset: the number of line starts at or before it.
     pub fn line_of(&self, pos: usize) -> u32 {
-        self.line_starts.partition_point(|&s| s <= pos) as u32
+        let starts = &self.line_starts;
+        let mut k = self.last_line.get();
+        if k > 0 && starts[k - 1] > pos {
+            k = starts.partition_point(|&s| s <= pos);
+        } else {
+            // Step forward from the last answer; search when it is far.
+            let mut steps = 0;
+            while k < starts.len() && starts[k] <= pos {
+                k += 1;
+                steps += 1;
+                if steps == 8 {
+                    k = starts.partition_point(|&s| s <= pos);
+                    break;
+                }
+            }
+        }
+        self.last_line.set(k);
+        k as u32
     }
 
     /// Clean-text range of a 1-based line, without its line ending.
