@@ -98,10 +98,13 @@ pub struct TaskColumns {
     pub data: String,
 }
 
-/// Columns for every task of a parsed plan, in document order.
-pub fn task_columns(plan: &Plan) -> Vec<TaskColumns> {
+/// Columns for every task of a parsed plan, in document order, and its direct
+/// dependencies as (task, prerequisite, source) index triples: `document` for the task's
+/// own words, `section` for what a section rule adds. One analysis serves both.
+pub fn task_columns(plan: &Plan) -> (Vec<TaskColumns>, Vec<(usize, usize, &'static str)>) {
     let a = Analysis::new(plan);
-    plan.tasks
+    let cols = plan
+        .tasks
         .iter()
         .enumerate()
         .map(|(i, t)| TaskColumns {
@@ -115,13 +118,11 @@ pub fn task_columns(plan: &Plan) -> Vec<TaskColumns> {
             tags: serde_json::to_string(&t.tags).unwrap_or_else(|_| "[]".into()),
             data: serde_json::to_string(&TaskData::of(t)).unwrap_or_else(|_| "{}".into()),
         })
-        .collect()
+        .collect();
+    (cols, dependency_edges(&a))
 }
 
-/// Direct dependencies of a parsed plan as (task, prerequisite, source) index triples:
-/// `document` for the task's own words, `section` for what a section rule adds.
-pub fn dependency_edges(plan: &Plan) -> Vec<(usize, usize, &'static str)> {
-    let a = Analysis::new(plan);
+fn dependency_edges(a: &Analysis<'_>) -> Vec<(usize, usize, &'static str)> {
     let mut out = Vec::new();
     for (i, direct) in a.direct.iter().enumerate() {
         for &d in direct {

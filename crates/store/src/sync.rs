@@ -23,6 +23,16 @@ pub struct Mergeable {
 }
 
 impl Mergeable {
+    pub fn of_record(t: &crate::model::TaskRecord) -> Mergeable {
+        Mergeable {
+            title: t.title.clone(),
+            status: t.status,
+            priority: t.priority,
+            owner: t.owner.clone(),
+            due: t.due.clone(),
+        }
+    }
+
     pub fn of(t: &taskman_core::Task) -> Mergeable {
         Mergeable {
             title: t.title.clone(),
@@ -31,6 +41,25 @@ impl Mergeable {
             owner: t.owner.clone(),
             due: t.due.clone(),
         }
+    }
+}
+
+/// The `base` column: empty when the base equals the row's own values (the common case,
+/// cheap to write and read), else the base as JSON. NULL (`None`) for tasks created in the
+/// database.
+pub fn stored_base(base: &Mergeable, value: &Mergeable) -> serde_json::Result<String> {
+    if base == value {
+        Ok(String::new())
+    } else {
+        serde_json::to_string(base)
+    }
+}
+
+/// Read the `base` column back (see [`stored_base`]).
+pub fn read_base(column: Option<&str>, current: &Mergeable) -> Option<Mergeable> {
+    match column? {
+        "" => Some(current.clone()),
+        json => serde_json::from_str(json).ok(),
     }
 }
 

@@ -89,7 +89,6 @@ CREATE TABLE tasks (
                     to_tsvector('simple', title || ' ' || notes)) STORED
 );
 CREATE UNIQUE INDEX tasks_plan_key ON tasks (plan_id, key);
-CREATE INDEX tasks_project_position ON tasks (project_id, position, id);
 CREATE INDEX tasks_project_status ON tasks (project_id, status);
 CREATE INDEX tasks_project_priority ON tasks (project_id, priority);
 CREATE INDEX tasks_project_owner ON tasks (project_id, owner) WHERE owner IS NOT NULL;

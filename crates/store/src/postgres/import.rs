@@ -14,8 +14,8 @@ use super::ops::get_project;
 use super::tasks::{load_sections, set_tags};
 use crate::error::Result;
 use crate::model::{priority_from_rank, priority_rank, status_from_str};
-use crate::stored::{PlanMeta, SectionRow, dependency_edges, match_sections, task_columns};
-use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
+use crate::stored::{PlanMeta, SectionRow, match_sections, task_columns};
+use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync, read_base, stored_base};
 
 /// Rows per bulk statement: keeps each statement's parameters moderate.
 const CHUNK: usize = 10_000;
@@ -90,7 +90,7 @@ pub(crate) async fn import(
         &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
         plan,
     );
-    let cols = task_columns(plan);
+    let (cols, edges) = task_columns(plan);
 
     if !sync.deletes.is_empty() {
         let rows = sqlx::query(sql!(
@@ -166,7 +166,7 @@ pub(crate) async fn import(
             a.due.push(col.value.due.clone());
             a.tags.push(col.tags.clone());
             a.data.push(col.data.clone());
-            a.base.push(serde_json::to_string(&col.value)?);
+            a.base.push(String::new()); // the same as the values written
         }
         let rows = sqlx::query(
             "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
@@ -286,7 +286,7 @@ pub(crate) async fn import(
             effort_max: col.effort_max,
             tags: col.tags.clone(),
             data: col.data.clone(),
-            base: serde_json::to_string(&u.base)?,
+            base: stored_base(&u.base, &u.value)?,
         };
         if row == s.row {
             continue;
@@ -397,7 +397,7 @@ pub(crate) async fn import(
         .await?;
     }
 
-    sync_dependencies(c, plan_id, plan, &id_of).await?;
+    sync_dependencies(c, plan_id, edges, &id_of).await?;
 
     let mut report = sync.report;
     report.plan_id = plan_id;
@@ -506,7 +506,7 @@ async fn stored_tasks(c: &mut PgConnection, plan_id: i64) -> Result<Vec<Stored>>
                     key: key.clone(),
                     section: r.try_get(2)?,
                     current: current.clone(),
-                    base: base.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+                    base: read_base(base.as_deref(), &current),
                 },
                 row: Row {
                     key,
@@ -620,10 +620,10 @@ async fn sync_sections(c: &mut PgConnection, plan_id: i64, plan: &Plan) -> Resul
 async fn sync_dependencies(
     c: &mut PgConnection,
     plan_id: i64,
-    plan: &Plan,
+    edges: Vec<(usize, usize, &str)>,
     id_of: &[Option<i64>],
 ) -> Result<()> {
-    let want: HashSet<(i64, i64, &str)> = dependency_edges(plan)
+    let want: HashSet<(i64, i64, &str)> = edges
         .into_iter()
         .filter_map(|(t, d, s)| Some((id_of[t]?, id_of[d]?, s)))
         .collect();

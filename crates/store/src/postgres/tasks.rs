@@ -13,6 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{changed_fields, check_name, check_version, not_found, paged};
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
+use crate::sync::Mergeable;
 
 pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.title, t.status, \
     t.priority, t.owner, t.section_id, s.title, t.parent_id, t.position, t.line, t.effort_min, \
@@ -236,7 +237,8 @@ pub(crate) async fn update_task(
     }
     let n = sqlx::query(
         "UPDATE tasks SET title = $2, status = $3, priority = $4, owner = $5, due = $6,
-            notes = $7, tags = $8, version = version + 1, updated_at = $9
+            notes = $7, tags = $8, version = version + 1, updated_at = $9,
+            base = CASE WHEN base = '' THEN $11 ELSE base END
          WHERE id = $1 AND version = $10",
     )
     .bind(id)
@@ -249,6 +251,7 @@ pub(crate) async fn update_task(
     .bind(serde_json::to_string(&after.tags)?)
     .bind(now)
     .bind(before.version)
+    .bind(serde_json::to_string(&Mergeable::of_record(&before))?)
     .execute(&mut *c)
     .await?
     .rows_affected();
@@ -518,7 +521,7 @@ pub(crate) async fn list_tasks(
     }
     if f.ready {
         wh.push(
-            "t.status IN ('todo', 'in_progress') AND t.id NOT IN (SELECT id FROM waiting)".into(),
+            "t.status IN ('todo', 'in_progress') AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = t.id)".into(),
         );
     }
     if f.blocked {
@@ -607,7 +610,7 @@ pub(crate) async fn ready(
     let rows = sqlx::query(sql!(
         "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
          WHERE t.project_id = $1 AND t.status IN ('todo', 'in_progress')
-           AND t.id NOT IN (SELECT id FROM waiting)
+           AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = t.id)
          ORDER BY t.status <> 'in_progress', t.rank, t.plan_id, t.position, t.id
          LIMIT $2"
     ))

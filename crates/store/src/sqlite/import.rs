@@ -11,8 +11,8 @@ use super::event;
 use super::ops::get_project;
 use crate::error::Result;
 use crate::model::priority_rank;
-use crate::stored::{PlanMeta, SectionRow, dependency_edges, match_sections, task_columns};
-use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync};
+use crate::stored::{PlanMeta, SectionRow, match_sections, task_columns};
+use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync, read_base, stored_base};
 
 /// Store `bytes` (already parsed into `plan`) as the newest version of plan `name` in the
 /// project, creating the plan or syncing it.
@@ -69,7 +69,7 @@ pub(crate) fn import(
         &stored.iter().map(|s| s.task.clone()).collect::<Vec<_>>(),
         plan,
     );
-    let cols = task_columns(plan);
+    let (cols, edges) = task_columns(plan);
 
     for &id in &sync.deletes {
         let before = super::tasks::get_task(c, id)?;
@@ -88,6 +88,7 @@ pub(crate) fn import(
 
     let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
     let mut late_keys: Vec<usize> = Vec::new();
+    let mut first_new: Option<i64> = None;
     // Ids of the new plan's tasks: matched rows first, then inserted ones in document
     // order (a parent always comes before its children).
     let mut id_of: Vec<Option<i64>> = vec![None; plan.tasks.len()];
@@ -115,7 +116,7 @@ pub(crate) fn import(
         for &n in &sync.inserts {
             let t = &plan.tasks[n];
             let col = &cols[n];
-            let base = serde_json::to_string(&col.value)?;
+            let base = String::new(); // the same as the values written
             ins.execute(params![
                 project_id,
                 plan_id,
@@ -143,6 +144,7 @@ pub(crate) fn import(
                 now
             ])?;
             let id = c.last_insert_rowid();
+            first_new.get_or_insert(id);
             id_of[n] = Some(id);
             for tg in &t.tags {
                 tag.execute(params![id, tg])?;
@@ -162,6 +164,11 @@ pub(crate) fn import(
         }
     }
 
+    // The one writer hands out increasing ids, so the new rows are those from the first.
+    if let Some(first) = first_new {
+        super::tasks::index_text(c, first)?;
+    }
+
     // Updates: only rows whose content differs are written. Keys go through a temporary
     // value first so two tasks may swap keys.
     let mut rekeyed: Vec<(i64, &str)> = Vec::new();
@@ -179,7 +186,7 @@ pub(crate) fn import(
             let col = &cols[u.new];
             let section_id = t.section.map(|x| section_ids[x]);
             let parent_id = t.parent.and_then(|p| id_of[p]);
-            let base = serde_json::to_string(&u.base)?;
+            let base = stored_base(&u.base, &u.value)?;
             let row = Row {
                 key: col.key.clone(),
                 value: u.value.clone(),
@@ -261,7 +268,7 @@ pub(crate) fn import(
         set_key.execute(params![id_of[n], cols[n].key])?;
     }
 
-    sync_dependencies(c, plan_id, plan, &id_of)?;
+    sync_dependencies(c, plan_id, edges, &id_of)?;
 
     let mut report = sync.report;
     report.plan_id = plan_id;
@@ -346,7 +353,7 @@ fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
                 key: key.clone(),
                 section: r.get(2)?,
                 current: current.clone(),
-                base: base.as_deref().and_then(|b| serde_json::from_str(b).ok()),
+                base: read_base(base.as_deref(), &current),
             },
             row: Row {
                 key,
@@ -443,10 +450,10 @@ fn sync_sections(c: &Connection, plan_id: i64, plan: &Plan) -> Result<Vec<i64>> 
 fn sync_dependencies(
     c: &Connection,
     plan_id: i64,
-    plan: &Plan,
+    edges: Vec<(usize, usize, &str)>,
     id_of: &[Option<i64>],
 ) -> Result<()> {
-    let want: HashSet<(i64, i64, &str)> = dependency_edges(plan)
+    let want: HashSet<(i64, i64, &str)> = edges
         .into_iter()
         .filter_map(|(t, d, s)| Some((id_of[t]?, id_of[d]?, s)))
         .collect();

@@ -61,6 +61,9 @@ impl SqliteStore {
                 path.display()
             )));
         }
+        // A large page cache for the writer: a big import touches every index of the
+        // tasks and events tables, and SQLite's default (2 MB) makes it re-read pages.
+        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
         conn.execute_batch(match durability {
             Durability::Durable => "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             Durability::Fast => "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
@@ -90,7 +93,9 @@ impl SqliteStore {
                 )
                 .map_err(|e| StoreError::Unavailable(format!("{}: {e}", self.path.display())))?;
                 c.busy_timeout(std::time::Duration::from_secs(5))?;
-                c.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?;
+                c.execute_batch(
+                    "PRAGMA query_only = ON; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;",
+                )?;
                 c
             }
         };

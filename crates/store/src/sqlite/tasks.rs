@@ -13,6 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{changed_fields, check_name, check_version, fts_query, not_found, paged};
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
+use crate::sync::Mergeable;
 
 pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.title, t.status, \
     t.priority, t.owner, t.section_id, s.title, t.parent_id, t.position, t.line, t.effort_min, \
@@ -168,6 +169,7 @@ pub(crate) fn create_task(
         e => e,
     })?;
     let id = c.last_insert_rowid();
+    index_text(c, id)?;
     set_tags(c, id, &t.tags)?;
     let rec = get_task(c, id)?;
     event(
@@ -181,6 +183,15 @@ pub(crate) fn create_task(
         Some(&json!(rec)),
     )?;
     Ok(rec)
+}
+
+/// Add new tasks (ids from `first` on) to the full-text index.
+pub(crate) fn index_text(c: &Connection, first: i64) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO tasks_fts (rowid, title, notes) SELECT id, title, notes FROM tasks WHERE id >= ?1",
+    )?
+    .execute([first])?;
+    Ok(())
 }
 
 pub(crate) fn set_tags(c: &Connection, id: i64, tags: &[String]) -> Result<()> {
@@ -233,9 +244,12 @@ pub(crate) fn update_task(
     if after == before {
         return Ok(before);
     }
+    // An empty base means "the same as the row's values" (see `sync::stored_base`): keep
+    // the values the file agreed to before they change.
     c.prepare_cached(
         "UPDATE tasks SET title = ?2, status = ?3, priority = ?4, owner = ?5, due = ?6,
-            notes = ?7, tags = ?8, version = version + 1, updated_at = ?9
+            notes = ?7, tags = ?8, version = version + 1, updated_at = ?9,
+            base = CASE WHEN base = '' THEN ?11 ELSE base END
          WHERE id = ?1 AND version = ?10",
     )?
     .execute(params![
@@ -248,7 +262,8 @@ pub(crate) fn update_task(
         after.notes,
         serde_json::to_string(&after.tags)?,
         now,
-        before.version
+        before.version,
+        serde_json::to_string(&Mergeable::of_record(&before))?
     ])?;
     if patch.tags.is_some() {
         set_tags(c, id, &after.tags)?;
