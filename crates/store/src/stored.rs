@@ -180,6 +180,17 @@ pub fn match_sections(have: &[(i64, SectionRow)], want: &[SectionRow]) -> Vec<Op
         .collect()
 }
 
+/// Task `n` of the new plan (database id `id`) and its ancestors' ids, innermost first.
+pub fn lineage_of(n: usize, id: i64, plan: &Plan, id_of: &[Option<i64>]) -> Vec<i64> {
+    let mut out = vec![id];
+    let mut p = plan.tasks[n].parent;
+    while let Some(i) = p {
+        out.extend(id_of[i]);
+        p = plan.tasks[i].parent;
+    }
+    out
+}
+
 /// Rebuild a plan from stored rows: the same structure the file gives, with the
 /// database's values (status, title, owner...) in place of the text's.
 pub fn rebuild_plan(

@@ -82,6 +82,8 @@ CREATE TABLE tasks (
     notes       TEXT NOT NULL DEFAULT '',
     data        TEXT NOT NULL DEFAULT '{}',
     base        TEXT,
+    -- The task's id and its ancestors' ids, innermost first.
+    lineage     BIGINT[] NOT NULL DEFAULT '{}',
     version     BIGINT NOT NULL DEFAULT 1,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
@@ -89,7 +91,7 @@ CREATE TABLE tasks (
                     to_tsvector('simple', title || ' ' || notes)) STORED
 );
 CREATE UNIQUE INDEX tasks_plan_key ON tasks (plan_id, key);
-CREATE INDEX tasks_project_status ON tasks (project_id, status);
+CREATE INDEX tasks_project_status ON tasks (project_id, status, rank, plan_id, position);
 CREATE INDEX tasks_project_priority ON tasks (project_id, priority);
 CREATE INDEX tasks_project_owner ON tasks (project_id, owner) WHERE owner IS NOT NULL;
 CREATE INDEX tasks_plan_position ON tasks (plan_id, position);

@@ -90,12 +90,16 @@ CREATE TABLE tasks (
     -- Mergeable values when file and database last agreed (three-way sync), JSON; '' when
     -- they equal the row's own values; NULL for tasks created in the database.
     base        TEXT,
+    -- The task's id and its ancestors' ids, innermost first, JSON: a task waits on its own
+    -- dependencies and on its parents', so "ready" checks every id in here.
+    lineage     TEXT NOT NULL DEFAULT '[]',
     version     INTEGER NOT NULL DEFAULT 1,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
 CREATE UNIQUE INDEX tasks_plan_key ON tasks (plan_id, key);
-CREATE INDEX tasks_project_status ON tasks (project_id, status);
+-- Ready work is read in this order: status, inherited priority, plan order.
+CREATE INDEX tasks_project_status ON tasks (project_id, status, rank, plan_id, position);
 CREATE INDEX tasks_project_priority ON tasks (project_id, priority);
 CREATE INDEX tasks_project_owner ON tasks (project_id, owner) WHERE owner IS NOT NULL;
 CREATE INDEX tasks_plan_position ON tasks (plan_id, position);

@@ -14,7 +14,7 @@ use super::ops::get_project;
 use super::tasks::{load_sections, set_tags};
 use crate::error::Result;
 use crate::model::{priority_from_rank, priority_rank, status_from_str};
-use crate::stored::{PlanMeta, SectionRow, match_sections, task_columns};
+use crate::stored::{PlanMeta, SectionRow, lineage_of, match_sections, task_columns};
 use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync, read_base, stored_base};
 
 /// Rows per bulk statement: keeps each statement's parameters moderate.
@@ -213,11 +213,13 @@ pub(crate) async fn import(
     }
     if !sync.inserts.is_empty() {
         let (mut ids, mut parents, mut tag_ids, mut tag_vals) = (vec![], vec![], vec![], vec![]);
+        let mut lineages: Vec<String> = vec![];
         let mut ev_after = vec![];
         for &n in &sync.inserts {
             let id = id_of[n].unwrap_or_default();
             ids.push(id);
             parents.push(plan.tasks[n].parent.and_then(|p| id_of[p]));
+            lineages.push(lineage_text(&lineage_of(n, id, plan, &id_of)));
             for t in &plan.tasks[n].tags {
                 tag_ids.push(id);
                 tag_vals.push(t.clone());
@@ -230,11 +232,13 @@ pub(crate) async fn import(
         for (i, chunk) in ids.chunks(CHUNK).enumerate() {
             let r = i * CHUNK..i * CHUNK + chunk.len();
             sqlx::query(
-                "UPDATE tasks SET parent_id = x.p FROM UNNEST($1::bigint[], $2::bigint[]) AS x(id, p)
-                 WHERE tasks.id = x.id AND x.p IS NOT NULL",
+                "UPDATE tasks SET parent_id = x.p, lineage = x.l::bigint[]
+                 FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS x(id, p, l)
+                 WHERE tasks.id = x.id",
             )
             .bind(chunk)
             .bind(&parents[r.clone()])
+            .bind(&lineages[r.clone()])
             .execute(&mut *c)
             .await?;
             sqlx::query(
@@ -264,6 +268,7 @@ pub(crate) async fn import(
     // Updates of rows whose content differs.
     let mut a = Cols::default();
     let (mut up_ids, mut bumps, mut parents) = (vec![], vec![], vec![]);
+    let mut up_lineage: Vec<String> = vec![];
     let mut rekeyed: Vec<(i64, String)> = Vec::new();
     let mut retag: Vec<(i64, usize)> = Vec::new();
     for u in &sync.updates {
@@ -287,6 +292,7 @@ pub(crate) async fn import(
             tags: col.tags.clone(),
             data: col.data.clone(),
             base: stored_base(&u.base, &u.value)?,
+            lineage: lineage_of(u.new, u.id, plan, &id_of),
         };
         if row == s.row {
             continue;
@@ -322,6 +328,7 @@ pub(crate) async fn import(
         a.tags.push(row.tags.clone());
         a.data.push(row.data.clone());
         a.base.push(row.base.clone());
+        up_lineage.push(lineage_text(&row.lineage));
         if u.changed {
             event(
                 c,
@@ -346,12 +353,12 @@ pub(crate) async fn import(
             "UPDATE tasks SET key = x.k, title = x.ti, status = x.st, priority = x.pr, rank = x.rk,
                 owner = x.ow, section_id = x.se, parent_id = x.pa, position = x.po, line = x.li,
                 effort_min = x.e1, effort_max = x.e2, due = x.du, tags = x.tg, data = x.da,
-                base = x.ba, version = version + x.bump, updated_at = $1
+                base = x.ba, version = version + x.bump, updated_at = $1, lineage = x.lin::bigint[]
              FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
                 $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[],
                 $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[],
-                $19::bigint[])
-                AS x(id, k, ti, st, pr, rk, ow, se, pa, po, li, e1, e2, du, tg, da, ba, bump)
+                $19::bigint[], $20::text[])
+                AS x(id, k, ti, st, pr, rk, ow, se, pa, po, li, e1, e2, du, tg, da, ba, bump, lin)
              WHERE tasks.id = x.id",
         )
         .bind(now)
@@ -372,7 +379,8 @@ pub(crate) async fn import(
         .bind(&a.tags[r.clone()])
         .bind(&a.data[r.clone()])
         .bind(&a.base[r.clone()])
-        .bind(&bumps[r])
+        .bind(&bumps[r.clone()])
+        .bind(&up_lineage[r])
         .execute(&mut *c)
         .await?;
     }
@@ -436,6 +444,13 @@ pub(crate) async fn import(
     Ok(report)
 }
 
+/// A lineage as PostgreSQL array text (`{3,1}`): lineages differ in length, so they
+/// travel as text and are cast back in SQL.
+fn lineage_text(l: &[i64]) -> String {
+    let inner: Vec<String> = l.iter().map(i64::to_string).collect();
+    format!("{{{}}}", inner.join(","))
+}
+
 /// Column arrays for bulk statements.
 #[derive(Default)]
 struct Cols {
@@ -470,6 +485,7 @@ struct Row {
     tags: String,
     data: String,
     base: String,
+    lineage: Vec<i64>,
 }
 
 struct Stored {
@@ -481,7 +497,7 @@ async fn stored_tasks(c: &mut PgConnection, plan_id: i64) -> Result<Vec<Stored>>
     let rows = sqlx::query(
         "SELECT t.id, t.key, s.title, t.title, t.status, t.priority, t.owner, t.due, t.base,
             t.rank, t.section_id, t.parent_id, t.position, t.line, t.effort_min, t.effort_max,
-            t.tags, t.data
+            t.tags, t.data, t.lineage
          FROM tasks t LEFT JOIN sections s ON s.id = t.section_id
          WHERE t.plan_id = $1 ORDER BY t.position, t.id",
     )
@@ -521,6 +537,7 @@ async fn stored_tasks(c: &mut PgConnection, plan_id: i64) -> Result<Vec<Stored>>
                     tags: r.try_get(16)?,
                     data: r.try_get(17)?,
                     base: base.unwrap_or_default(),
+                    lineage: r.try_get(18)?,
                 },
             })
         })

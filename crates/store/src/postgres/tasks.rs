@@ -20,13 +20,11 @@ pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.titl
     t.effort_max, t.due, t.tags, t.notes, t.version, t.created_at, t.updated_at, t.data";
 pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN sections s ON s.id = t.section_id";
 
-/// Open tasks with an open dependency, and every task under them. `$1` is the project.
-const WAITING: &str = "WITH RECURSIVE waiting(id) AS (
-        SELECT d.task_id FROM task_deps d JOIN tasks u ON u.id = d.depends_on
-        WHERE u.project_id = $1 AND u.status NOT IN ('done', 'cancelled')
-        UNION
-        SELECT c.id FROM tasks c JOIN waiting w ON c.parent_id = w.id
-    )";
+/// True for a task that waits on an open task: one of its own dependencies or one of its
+/// parents' (`lineage` holds the task's id and its ancestors').
+const WAITS: &str = "EXISTS (SELECT 1 FROM task_deps d JOIN tasks u ON u.id = d.depends_on
+        WHERE d.task_id = ANY(t.lineage) AND u.status NOT IN ('done', 'cancelled')
+          AND u.id <> t.id)";
 
 pub(crate) fn task_row(r: &PgRow) -> Result<(TaskRecord, TaskData)> {
     let status: String = r.try_get(5)?;
@@ -164,6 +162,14 @@ pub(crate) async fn create_task(
         }
         e => e,
     })?;
+    sqlx::query(
+        "UPDATE tasks SET lineage = ARRAY[id] || COALESCE(
+            (SELECT p.lineage FROM tasks p WHERE p.id = tasks.parent_id), '{}')
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
     set_tags(c, id, &t.tags).await?;
     let rec = get_task(c, id).await?;
     event(
@@ -520,18 +526,16 @@ pub(crate) async fn list_tasks(
         ));
     }
     if f.ready {
-        wh.push(
-            "t.status IN ('todo', 'in_progress') AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = t.id)".into(),
-        );
+        wh.push(format!(
+            "t.status IN ('todo', 'in_progress') AND NOT {WAITS}"
+        ));
     }
     if f.blocked {
-        wh.push(
+        wh.push(format!(
             "t.status NOT IN ('done', 'cancelled', 'deferred')
-             AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))"
-                .into(),
-        );
+                 AND (t.status = 'blocked' OR {WAITS})"
+        ));
     }
-    let with = if needs_waiting { WAITING } else { "" };
     // $1 must be used in every statement for its type to be known.
     let cond = if wh.is_empty() {
         "($1::bigint IS NULL OR TRUE)".to_string()
@@ -541,7 +545,7 @@ pub(crate) async fn list_tasks(
         wh.join(" AND ")
     };
     let total: i64 = sqlx::query_scalar_with(
-        sql!("{with} SELECT count(*) FROM tasks t WHERE {cond}"),
+        sql!("SELECT count(*) FROM tasks t WHERE {cond}"),
         args.clone(),
     )
     .fetch_one(&mut *c)
@@ -550,7 +554,7 @@ pub(crate) async fn list_tasks(
     let _ = args.add(page.after.unwrap_or(0));
     let _ = args.add(limit + 1);
     let sql = format!(
-        "{with} SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ${}
+        "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ${}
          ORDER BY t.id LIMIT ${}",
         n + 1,
         n + 2
@@ -607,21 +611,29 @@ pub(crate) async fn ready(
     limit: u32,
 ) -> Result<Vec<TaskRecord>> {
     get_project(c, project_id).await?;
-    let rows = sqlx::query(sql!(
-        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
-         WHERE t.project_id = $1 AND t.status IN ('todo', 'in_progress')
-           AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = t.id)
-         ORDER BY t.status <> 'in_progress', t.rank, t.plan_id, t.position, t.id
-         LIMIT $2"
-    ))
-    .bind(project_id)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *c)
-    .await?;
-    let mut items = rows
-        .iter()
-        .map(|r| task_row(r).map(|(t, _)| t))
-        .collect::<Result<Vec<_>>>()?;
+    // One query per status, each reading the (project, status, rank, plan, position) index
+    // in order and stopping at the limit.
+    let mut items: Vec<TaskRecord> = Vec::new();
+    for status in ["in_progress", "todo"] {
+        let left = i64::from(limit) - items.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let rows = sqlx::query(sql!(
+            "SELECT {TASK_COLS} FROM {TASK_FROM}
+             WHERE t.project_id = $1 AND t.status = $2 AND NOT {WAITS}
+             ORDER BY t.rank, t.plan_id, t.position
+             LIMIT $3"
+        ))
+        .bind(project_id)
+        .bind(status)
+        .bind(left)
+        .fetch_all(&mut *c)
+        .await?;
+        for r in &rows {
+            items.push(task_row(r)?.0);
+        }
+    }
     fill_deps(c, &mut items).await?;
     Ok(items)
 }
@@ -629,9 +641,9 @@ pub(crate) async fn ready(
 pub(crate) async fn blocked(c: &mut PgConnection, project_id: i64) -> Result<Vec<BlockedTask>> {
     get_project(c, project_id).await?;
     let rows = sqlx::query(sql!(
-        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
+        "SELECT {TASK_COLS} FROM {TASK_FROM}
          WHERE t.project_id = $1 AND t.status NOT IN ('done', 'cancelled', 'deferred')
-           AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))
+           AND (t.status = 'blocked' OR {WAITS})
          ORDER BY t.plan_id, t.position, t.id"
     ))
     .bind(project_id)

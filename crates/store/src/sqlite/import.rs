@@ -11,7 +11,7 @@ use super::event;
 use super::ops::get_project;
 use crate::error::Result;
 use crate::model::priority_rank;
-use crate::stored::{PlanMeta, SectionRow, match_sections, task_columns};
+use crate::stored::{PlanMeta, SectionRow, lineage_of, match_sections, task_columns};
 use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync, read_base, stored_base};
 
 /// Store `bytes` (already parsed into `plan`) as the newest version of plan `name` in the
@@ -99,9 +99,16 @@ pub(crate) fn import(
         let mut ins = c.prepare_cached(
             "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
                 section_id, parent_id, position, line, effort_min, effort_max, due, tags, data,
-                base, created_at, updated_at)
+                base, created_at, updated_at, id, lineage)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?19)",
+                ?18, ?19, ?19, ?20, ?21)",
+        )?;
+        // The single writer hands out ids itself (AUTOINCREMENT's sequence is kept up to
+        // date by the inserts), so a new task's lineage is known when it is written.
+        let first_id: i64 = c.query_row(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks'), 0) + 1",
+            [],
+            |r| r.get(0),
         )?;
         let mut tag =
             c.prepare_cached("INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?1, ?2)")?;
@@ -113,7 +120,7 @@ pub(crate) fn import(
             .filter(|u| by_id[&u.id].row.key != cols[u.new].key)
             .map(|u| by_id[&u.id].row.key.as_str())
             .collect();
-        for &n in &sync.inserts {
+        for (&n, next_id) in sync.inserts.iter().zip(first_id..) {
             let t = &plan.tasks[n];
             let col = &cols[n];
             let base = String::new(); // the same as the values written
@@ -141,9 +148,11 @@ pub(crate) fn import(
                 col.tags,
                 col.data,
                 base,
-                now
+                now,
+                next_id,
+                serde_json::to_string(&lineage_of(n, next_id, plan, &id_of))?
             ])?;
-            let id = c.last_insert_rowid();
+            let id = next_id;
             first_new.get_or_insert(id);
             id_of[n] = Some(id);
             for tg in &t.tags {
@@ -177,7 +186,7 @@ pub(crate) fn import(
             "UPDATE tasks SET key = ?2, title = ?3, status = ?4, priority = ?5, rank = ?6,
                 owner = ?7, section_id = ?8, parent_id = ?9, position = ?10, line = ?11,
                 effort_min = ?12, effort_max = ?13, due = ?14, tags = ?15, data = ?16, base = ?17,
-                version = version + ?18, updated_at = ?19
+                version = version + ?18, updated_at = ?19, lineage = ?20
              WHERE id = ?1",
         )?;
         for u in &sync.updates {
@@ -204,6 +213,7 @@ pub(crate) fn import(
                 tags: col.tags.clone(),
                 data: col.data.clone(),
                 base: base.clone(),
+                lineage: serde_json::to_string(&lineage_of(u.new, u.id, plan, &id_of))?,
             };
             if row == s.row {
                 continue;
@@ -232,7 +242,8 @@ pub(crate) fn import(
                 row.data,
                 row.base,
                 i64::from(u.changed || row.section_id != s.row.section_id || key_changes),
-                now
+                now,
+                row.lineage
             ])?;
             if key_changes {
                 rekeyed.push((u.id, &col.key));
@@ -321,6 +332,7 @@ struct Row {
     tags: String,
     data: String,
     base: String,
+    lineage: String,
 }
 
 struct Stored {
@@ -332,7 +344,7 @@ fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
     let mut st = c.prepare_cached(
         "SELECT t.id, t.key, s.title, t.title, t.status, t.priority, t.owner, t.due, t.base,
             t.rank, t.section_id, t.parent_id, t.position, t.line, t.effort_min, t.effort_max,
-            t.tags, t.data
+            t.tags, t.data, t.lineage
          FROM tasks t LEFT JOIN sections s ON s.id = t.section_id
          WHERE t.plan_id = ?1 ORDER BY t.position, t.id",
     )?;
@@ -368,6 +380,7 @@ fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
                 tags: r.get(16)?,
                 data: r.get(17)?,
                 base: base.unwrap_or_default(),
+                lineage: r.get(18)?,
             },
         })
     })?;

@@ -20,14 +20,11 @@ pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.titl
     t.effort_max, t.due, t.tags, t.notes, t.version, t.created_at, t.updated_at, t.data";
 pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN sections s ON s.id = t.section_id";
 
-/// Open tasks with an open dependency, and every task under them: what "blocked by
-/// dependencies" means, parents' dependencies included. `?1` is the project.
-const WAITING: &str = "WITH RECURSIVE waiting(id) AS (
-        SELECT d.task_id FROM task_deps d JOIN tasks u ON u.id = d.depends_on
-        WHERE u.project_id = ?1 AND u.status NOT IN ('done', 'cancelled')
-        UNION
-        SELECT c.id FROM tasks c JOIN waiting w ON c.parent_id = w.id
-    )";
+/// True for a task that waits on an open task: one of its own dependencies or one of its
+/// parents' (`lineage` holds the task's id and its ancestors').
+const WAITS: &str = "EXISTS (SELECT 1 FROM json_each(t.lineage) a
+        JOIN task_deps d ON d.task_id = a.value JOIN tasks u ON u.id = d.depends_on
+        WHERE u.status NOT IN ('done', 'cancelled') AND u.id <> t.id)";
 
 pub(crate) fn task_row(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, TaskData)> {
     let status: String = r.get(5)?;
@@ -169,6 +166,16 @@ pub(crate) fn create_task(
         e => e,
     })?;
     let id = c.last_insert_rowid();
+    let mut lineage = vec![id];
+    if let Some(p) = t.parent_id {
+        let up: String =
+            c.query_row("SELECT lineage FROM tasks WHERE id = ?1", [p], |r| r.get(0))?;
+        lineage.extend(serde_json::from_str::<Vec<i64>>(&up)?);
+    }
+    c.execute(
+        "UPDATE tasks SET lineage = ?2 WHERE id = ?1",
+        params![id, serde_json::to_string(&lineage)?],
+    )?;
     index_text(c, id)?;
     set_tags(c, id, &t.tags)?;
     let rec = get_task(c, id)?;
@@ -448,7 +455,7 @@ pub(crate) fn list_tasks(
 ) -> Result<Page<TaskRecord>> {
     let mut wh: Vec<String> = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-    // ?1 is always the project (or NULL) so the WAITING clause can use it.
+    // ?1 is always the project (or NULL).
     args.push(Box::new(f.project_id));
     if f.project_id.is_some() {
         wh.push("t.project_id = ?1".into());
@@ -498,25 +505,23 @@ pub(crate) fn list_tasks(
         ));
     }
     if f.ready {
-        wh.push(
-            "t.status IN ('todo', 'in_progress') AND t.id NOT IN (SELECT id FROM waiting)".into(),
-        );
+        wh.push(format!(
+            "t.status IN ('todo', 'in_progress') AND NOT {WAITS}"
+        ));
     }
     if f.blocked {
-        wh.push(
+        wh.push(format!(
             "t.status NOT IN ('done', 'cancelled', 'deferred')
-             AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))"
-                .into(),
-        );
+                 AND (t.status = 'blocked' OR {WAITS})"
+        ));
     }
-    let with = if needs_waiting { WAITING } else { "" };
     let cond = if wh.is_empty() {
         "1 = 1".to_string()
     } else {
         wh.join(" AND ")
     };
     let total: i64 = c.query_row(
-        &format!("{with} SELECT count(*) FROM tasks t WHERE {cond}"),
+        &format!("SELECT count(*) FROM tasks t WHERE {cond}"),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
@@ -526,7 +531,7 @@ pub(crate) fn list_tasks(
     args.push(Box::new(limit + 1));
     let limit_i = args.len();
     let sql = format!(
-        "{with} SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ?{after_i}
+        "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ?{after_i}
          ORDER BY t.id LIMIT ?{limit_i}"
     );
     let mut st = c.prepare_cached(&sql)?;
@@ -581,18 +586,27 @@ pub(crate) fn progress(c: &Connection, project_id: i64) -> Result<ProjectProgres
 /// by (inherited) priority, then plan order.
 pub(crate) fn ready(c: &Connection, project_id: i64, limit: u32) -> Result<Vec<TaskRecord>> {
     get_project(c, project_id)?;
+    // One query per status, each reading the (project, status, rank, plan, position) index
+    // in order and stopping at the limit: no sort over the whole project.
     let mut st = c.prepare_cached(&format!(
-        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
-         WHERE t.project_id = ?1 AND t.status IN ('todo', 'in_progress')
-           AND t.id NOT IN (SELECT id FROM waiting)
-         ORDER BY t.status <> 'in_progress', t.rank, t.plan_id, t.position, t.id
-         LIMIT ?2"
+        "SELECT {TASK_COLS} FROM {TASK_FROM}
+         WHERE t.project_id = ?1 AND t.status = ?2 AND NOT {WAITS}
+         ORDER BY t.rank, t.plan_id, t.position
+         LIMIT ?3"
     ))?;
-    let mut items: Vec<TaskRecord> = st
-        .query_map(params![project_id, i64::from(limit)], |r| {
+    let mut items: Vec<TaskRecord> = Vec::new();
+    for status in ["in_progress", "todo"] {
+        let left = i64::from(limit) - items.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let rows = st.query_map(params![project_id, status, left], |r| {
             task_row(r).map(|(t, _)| t)
-        })?
-        .collect::<Result<_, _>>()?;
+        })?;
+        for r in rows {
+            items.push(r?);
+        }
+    }
     fill_deps(c, &mut items)?;
     Ok(items)
 }
@@ -602,9 +616,9 @@ pub(crate) fn ready(c: &Connection, project_id: i64, limit: u32) -> Result<Vec<T
 pub(crate) fn blocked(c: &Connection, project_id: i64) -> Result<Vec<BlockedTask>> {
     get_project(c, project_id)?;
     let mut st = c.prepare_cached(&format!(
-        "{WAITING} SELECT {TASK_COLS} FROM {TASK_FROM}
+        "SELECT {TASK_COLS} FROM {TASK_FROM}
          WHERE t.project_id = ?1 AND t.status NOT IN ('done', 'cancelled', 'deferred')
-           AND (t.status = 'blocked' OR t.id IN (SELECT id FROM waiting))
+           AND (t.status = 'blocked' OR {WAITS})
          ORDER BY t.plan_id, t.position, t.id"
     ))?;
     let mut items: Vec<TaskRecord> = st
