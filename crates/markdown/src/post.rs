@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::num::NonZeroU32;
 use std::ops::Range;
 
-use taskman_core::plan::words;
+use taskman_core::plan::{SCOPE_STOPWORDS, words};
 use taskman_core::{
     Claim, Declared, Effort, Field, Plan, Priority, Section, SectionDep, Status, StatusItem, Task,
 };
@@ -114,10 +114,11 @@ impl RunReader {
     pub(crate) fn finish(self, src: &Source, code: &[CodeBlock], plan: &mut Plan) {
         plan.claims = self.claims;
         plan.status_items = self.status_items;
-        // The same words name the same section: look each up once.
-        let mut found: HashMap<String, Option<usize>> = HashMap::new();
-        for (range, p, l) in &self.section_lines {
-            section_dependency(&src.text[range.clone()], *p, *l, plan, &mut found);
+        if !self.section_lines.is_empty() {
+            let mut index = SectionIndex::new(&plan.sections);
+            for (range, p, l) in &self.section_lines {
+                section_dependency(&src.text[range.clone()], *p, *l, plan, &mut index);
+            }
         }
         let pending = self.pending;
         // Runs end in document order, so `pending` is sorted by end; then the label that
@@ -321,7 +322,7 @@ fn section_dependency(
     p: usize,
     line: u32,
     plan: &mut Plan,
-    found: &mut HashMap<String, Option<usize>>,
+    sections: &mut SectionIndex,
 ) {
     let left = claims::plain(&text[..p]);
     let left = left.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -353,10 +354,8 @@ fn section_dependency(
     if !(section_word(left) && section_word(right)) {
         return;
     }
-    if let (Some(d), Some(q)) = (
-        find_section(plan, found, left),
-        find_section(plan, found, right),
-    ) && d != q
+    if let (Some(d), Some(q)) = (sections.find(left), sections.find(right))
+        && d != q
     {
         plan.section_deps.push(SectionDep {
             dependent: d,
@@ -366,18 +365,79 @@ fn section_dependency(
     }
 }
 
-/// `plan.find_section(words)`, remembered in `found`.
-fn find_section(
-    plan: &Plan,
-    found: &mut HashMap<String, Option<usize>>,
-    words: &str,
-) -> Option<usize> {
-    if let Some(&s) = found.get(words) {
-        return s;
+/// `Plan::find_section` for many lookups. `find_section` reads every section title for
+/// every lookup, so a plan with a "depends on" line per section took time growing with the
+/// square of its size. Here the words of each title are found once, and only the sections
+/// holding the rarest wanted word are scored (a section holding every wanted word holds
+/// that one), in order, with the same score: the same section wins.
+struct SectionIndex {
+    titles: Vec<Vec<String>>,
+    /// Word -> the sections whose title has it, in order.
+    by_word: HashMap<String, Vec<usize>>,
+    /// Answers given, by label.
+    found: HashMap<String, Option<usize>>,
+}
+
+impl SectionIndex {
+    fn new(sections: &[Section]) -> SectionIndex {
+        let titles: Vec<Vec<String>> = sections.iter().map(|s| words(&s.title)).collect();
+        let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, title) in titles.iter().enumerate() {
+            for w in title {
+                let list = by_word.entry(w.clone()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        SectionIndex {
+            titles,
+            by_word,
+            found: HashMap::new(),
+        }
     }
-    let s = plan.find_section(words);
-    found.insert(words.to_string(), s);
-    s
+
+    /// `plan.find_section(label)`.
+    fn find(&mut self, label: &str) -> Option<usize> {
+        if let Some(&s) = self.found.get(label) {
+            return s;
+        }
+        let s = self.score(label);
+        self.found.insert(label.to_string(), s);
+        s
+    }
+
+    fn score(&self, label: &str) -> Option<usize> {
+        let want: Vec<String> = words(label)
+            .into_iter()
+            .filter(|w| !SCOPE_STOPWORDS.contains(&w.as_str()))
+            .collect();
+        if want.is_empty() {
+            return None;
+        }
+        let candidates = want
+            .iter()
+            .map(|w| self.by_word.get(w).map_or(&[][..], Vec::as_slice))
+            .min_by_key(|c| c.len())?;
+        let mut best: Option<(usize, (bool, usize))> = None;
+        for &i in candidates {
+            let mut have = self.titles[i].clone();
+            // As in `Plan::find_section`.
+            let scattered = !have.windows(want.len()).any(|w| w == want.as_slice());
+            let all = want.iter().all(|w| match have.iter().position(|h| h == w) {
+                Some(p) => {
+                    have.remove(p);
+                    true
+                }
+                None => false,
+            });
+            let score = (scattered, have.len());
+            if all && best.is_none_or(|(_, b)| score < b) {
+                best = Some((i, score));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
 }
 
 /// Gives every task a stable, unique id. Ids written in the document are kept; a repeated
@@ -656,7 +716,58 @@ fn same_task(a: &str, b: &str) -> bool {
 mod tests {
     use proptest::prelude::*;
 
+    fn words_of(n: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("Phase"),
+                Just("phase"),
+                Just("Week"),
+                Just("1"),
+                Just("2"),
+                Just("3"),
+                Just("Overall"),
+                Just("Progress"),
+                Just("Tasks"),
+                Just("Foundation"),
+                Just("(2-3 weeks)"),
+                Just("Month"),
+                Just("Sprint"),
+                Just("🎯"),
+                Just("-"),
+                Just(":"),
+                Just("Step"),
+            ],
+            0..n,
+        )
+        .prop_map(|w| w.join(" "))
+    }
+
     proptest! {
+        #[test]
+        fn the_section_index_finds_what_find_section_finds(
+            titles in proptest::collection::vec(words_of(6), 0..12),
+            labels in proptest::collection::vec(words_of(4), 1..6),
+        ) {
+            let plan = taskman_core::Plan {
+                sections: titles
+                    .into_iter()
+                    .map(|title| taskman_core::Section {
+                        title,
+                        level: 2,
+                        line: 1,
+                        parent: None,
+                        task: None,
+                        declared: None,
+                    })
+                    .collect(),
+                ..taskman_core::Plan::default()
+            };
+            let mut index = super::SectionIndex::new(&plan.sections);
+            for label in labels.iter().chain(&labels) {
+                prop_assert_eq!(index.find(label), plan.find_section(label));
+            }
+        }
+
         #[test]
         fn depends_on_is_found_where_lower_casing_finds_it(
             s in proptest::collection::vec(

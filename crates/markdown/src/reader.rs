@@ -301,7 +301,9 @@ fn alternate_marker(text: &str, at: usize) -> bool {
     let Some(inner) = rest.strip_prefix('[') else {
         return false;
     };
-    let Some(close) = inner.find(']') else {
+    // A marker has at most two characters: a `]` further on (or none) is no marker, so look
+    // no further (looking to the next `]` anywhere made lines of `- [` quadratic).
+    let Some((close, _)) = inner.char_indices().take(3).find(|&(_, c)| c == ']') else {
         return false;
     };
     let marker = &inner[..close];
