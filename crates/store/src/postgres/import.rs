@@ -126,8 +126,7 @@ pub(crate) async fn import(
         id_of[u.new] = Some(u.id);
     }
 
-    // Inserts, in bulk, with temporary keys (a key may still belong to a row that is
-    // renamed below); parents are set once every id is known.
+    // Inserts, in bulk.
     let by_id: HashMap<i64, &Stored> = stored.iter().map(|s| (s.task.id, s)).collect();
     // Keys that renamed rows still hold: inserts taking one use a temporary key first.
     let held: HashSet<&str> = sync
@@ -137,16 +136,28 @@ pub(crate) async fn import(
         .map(|u| by_id[&u.id].row.key.as_str())
         .collect();
     let mut late_keys: Vec<usize> = Vec::new();
-    let key_index: HashMap<&str, usize> = sync
-        .inserts
-        .iter()
-        .map(|&n| (cols[n].key.as_str(), n))
-        .collect();
+    // Ids come from the sequence up front, so each new row is written once, complete with
+    // its parent and lineage (a second pass would rewrite every row and every index).
+    let mut new_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(sync.inserts.len() as i64)
+    .fetch_all(&mut *c)
+    .await?;
+    new_ids.sort_unstable();
+    for (&n, &id) in sync.inserts.iter().zip(&new_ids) {
+        id_of[n] = Some(id);
+    }
     for chunk in sync.inserts.chunks(CHUNK) {
         let mut a = Cols::default();
+        let (mut ids, mut parents, mut lineages) = (vec![], vec![], vec![]);
         for &n in chunk {
             let t = &plan.tasks[n];
             let col = &cols[n];
+            let id = id_of[n].unwrap_or_default();
+            ids.push(id);
+            parents.push(t.parent.and_then(|p| id_of[p]));
+            lineages.push(lineage_text(&lineage_of(n, id, plan, &id_of)));
             if held.contains(col.key.as_str()) {
                 late_keys.push(n);
                 a.key.push(format!("\u{1}new:{n}"));
@@ -168,16 +179,17 @@ pub(crate) async fn import(
             a.data.push(col.data.clone());
             a.base.push(String::new()); // the same as the values written
         }
-        let rows = sqlx::query(
+        sqlx::query(
             "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
                 section_id, position, line, effort_min, effort_max, due, tags, data, base,
-                created_at, updated_at)
-             SELECT $1, $2, k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba, $3, $3
+                created_at, updated_at, id, parent_id, lineage)
+             SELECT $1, $2, k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba, $3, $3,
+                id, pa, lin::bigint[]
              FROM UNNEST($4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
                 $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::float8[],
-                $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[])
-                AS x(k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba)
-             RETURNING id, key",
+                $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[],
+                $20::bigint[], $21::text[])
+                AS x(k, ti, st, pr, rk, ow, se, po, li, e1, e2, du, tg, da, ba, id, pa, lin)",
         )
         .bind(project_id)
         .bind(plan_id)
@@ -197,29 +209,18 @@ pub(crate) async fn import(
         .bind(&a.tags)
         .bind(&a.data)
         .bind(&a.base)
-        .fetch_all(&mut *c)
+        .bind(&ids)
+        .bind(&parents)
+        .bind(&lineages)
+        .execute(&mut *c)
         .await?;
-        for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let key: String = r.try_get(1)?;
-            let n = match key.strip_prefix("\u{1}new:") {
-                Some(n) => n.parse::<usize>().ok(),
-                None => key_index.get(key.as_str()).copied(),
-            };
-            if let Some(n) = n {
-                id_of[n] = Some(id);
-            }
-        }
     }
     if !sync.inserts.is_empty() {
-        let (mut ids, mut parents, mut tag_ids, mut tag_vals) = (vec![], vec![], vec![], vec![]);
-        let mut lineages: Vec<String> = vec![];
+        let (mut ids, mut tag_ids, mut tag_vals) = (vec![], vec![], vec![]);
         let mut ev_after = vec![];
         for &n in &sync.inserts {
             let id = id_of[n].unwrap_or_default();
             ids.push(id);
-            parents.push(plan.tasks[n].parent.and_then(|p| id_of[p]));
-            lineages.push(lineage_text(&lineage_of(n, id, plan, &id_of)));
             for t in &plan.tasks[n].tags {
                 tag_ids.push(id);
                 tag_vals.push(t.clone());
@@ -231,16 +232,6 @@ pub(crate) async fn import(
         }
         for (i, chunk) in ids.chunks(CHUNK).enumerate() {
             let r = i * CHUNK..i * CHUNK + chunk.len();
-            sqlx::query(
-                "UPDATE tasks SET parent_id = x.p, lineage = x.l::bigint[]
-                 FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS x(id, p, l)
-                 WHERE tasks.id = x.id",
-            )
-            .bind(chunk)
-            .bind(&parents[r.clone()])
-            .bind(&lineages[r.clone()])
-            .execute(&mut *c)
-            .await?;
             sqlx::query(
                 "INSERT INTO events (at, actor, project_id, task_id, action, after)
                  SELECT $1, $2, $3, t, 'task.created', a FROM UNNEST($4::bigint[], $5::text[]) AS x(t, a)",
