@@ -25,6 +25,19 @@ impl Status {
         self == Status::Done
     }
 
+    /// The status of a checkbox whose marker gives `self`, with the words or emoji next to
+    /// it: they refine an open checkbox (`[ ] ... IN PROGRESS`); an open checkbox that says
+    /// DONE stays open (the checkbox wins, and lint says so).
+    pub fn refined_by(self, declared: Option<Declared>) -> Status {
+        if self != Status::Todo {
+            return self;
+        }
+        match declared.map(Declared::status) {
+            Some(Status::Done) | None => Status::Todo,
+            Some(s) => s,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Todo => "todo",

@@ -15,6 +15,7 @@ mod error;
 pub mod migrate;
 mod model;
 pub mod postgres;
+pub mod quick;
 mod rules;
 pub mod sqlite;
 pub mod stored;
@@ -237,6 +238,12 @@ impl Store {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<SyncReport> {
+        // Ticked boxes only: no need to read the whole document again.
+        if let Store::Sqlite(s) = self
+            && let Some(report) = s.quick_sync(actor, project_id, name, bytes.clone()).await?
+        {
+            return Ok(report);
+        }
         let plan = taskman_markdown::parse(&bytes).plan;
         self.import_parsed(actor, project_id, name, bytes, plan)
             .await

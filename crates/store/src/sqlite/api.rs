@@ -63,6 +63,20 @@ impl SqliteStore {
             .await
     }
 
+    /// The quick sync for ticked boxes (see [`crate::quick`]); `None` when the text needs
+    /// the full one.
+    pub async fn quick_sync(
+        &self,
+        actor: &str,
+        project_id: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Option<SyncReport>> {
+        let (a, n) = (actor.to_string(), name.to_string());
+        self.write(move |c, now| import::quick_sync(c, now, &a, project_id, &n, &bytes))
+            .await
+    }
+
     pub async fn list_plans(&self, project_id: i64) -> Result<Vec<PlanInfo>> {
         self.read(|c| tasks::list_plans(c, project_id))
     }

@@ -286,13 +286,15 @@ pub(crate) fn import(
     report.version = version;
     report.new_version = !same_text;
     c.execute(
-        "UPDATE plans SET title = ?2, meta = ?3, version = ?4, updated_at = ?5 WHERE id = ?1",
+        "UPDATE plans SET title = ?2, meta = ?3, version = ?4, updated_at = ?5, standing = ?6
+         WHERE id = ?1",
         params![
             plan_id,
             plan.title,
             serde_json::to_string(&PlanMeta::of(plan))?,
             version,
-            now
+            now,
+            (report.conflicts.len() + report.kept.len()) as i64
         ],
     )?;
     event(
@@ -494,4 +496,158 @@ fn sync_dependencies(
         ins.execute(params![e.0, e.1, e.2])?;
     }
     Ok(())
+}
+
+/// The quick sync ([`crate::quick`]): `Ok(None)` when this text needs the full sync, in
+/// which case nothing was written.
+pub(crate) fn quick_sync(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    project_id: i64,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Option<SyncReport>> {
+    let Some((plan_id, version, standing, meta)) = c
+        .query_row(
+            "SELECT id, version, standing, meta FROM plans WHERE project_id = ?1 AND name = ?2",
+            params![project_id, name],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if standing > 0 || version == 0 {
+        return Ok(None);
+    }
+    let old: Vec<u8> = c.query_row(
+        "SELECT source FROM plan_versions WHERE plan_id = ?1 AND number = ?2",
+        params![plan_id, version],
+        |r| r.get(0),
+    )?;
+    let Some(changes) = crate::quick::marker_changes(&old, bytes) else {
+        return Ok(None);
+    };
+    let meta: PlanMeta = serde_json::from_str(&meta)?;
+    if changes
+        .iter()
+        .any(|ch| meta.claims.iter().any(|cl| cl.line == ch.line))
+    {
+        return Ok(None);
+    }
+    // Decide everything before writing anything.
+    let mut st = c.prepare_cached(
+        "SELECT id, key, title, status, priority, owner, due, base, data FROM tasks
+         WHERE plan_id = ?1 AND line = ?2 AND base IS NOT NULL",
+    )?;
+    let mut plan = crate::quick::QuickPlan::default();
+    for ch in &changes {
+        let rows: Vec<crate::quick::Row> = st
+            .query_map(params![plan_id, ch.line], |r| {
+                let status: String = r.get(3)?;
+                Ok(crate::quick::Row {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    current: Mergeable {
+                        title: r.get(2)?,
+                        status: crate::model::status_from_str(&status)
+                            .unwrap_or(taskman_core::Status::Todo),
+                        priority: crate::model::priority_from_rank(r.get(4)?),
+                        owner: r.get(5)?,
+                        due: r.get(6)?,
+                    },
+                    base: r.get(7)?,
+                    data: r.get(8)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        if !plan.add(ch, rows)? {
+            return Ok(None);
+        }
+    }
+    // Write.
+    let new_version = if changes.is_empty() {
+        version
+    } else {
+        c.execute(
+            "INSERT INTO plan_versions (plan_id, number, source, actor, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![plan_id, version + 1, bytes, actor, now],
+        )?;
+        version + 1
+    };
+    let mut up = c.prepare_cached(
+        "UPDATE tasks SET status = ?2, base = ?3, data = ?4, version = version + ?5,
+            updated_at = ?6 WHERE id = ?1",
+    )?;
+    for u in &plan.updates {
+        up.execute(params![
+            u.id,
+            u.value.status.as_str(),
+            stored_base(&u.base, &u.value)?,
+            u.data,
+            i64::from(u.changed),
+            now
+        ])?;
+        if u.changed {
+            event(
+                c,
+                now,
+                actor,
+                Some(project_id),
+                Some(u.id),
+                "task.status_changed",
+                Some(&json!(u.before)),
+                Some(&json!(u.value)),
+            )?;
+        }
+    }
+    let mut report = SyncReport {
+        plan_id,
+        version: new_version,
+        new_version: new_version != version,
+        tasks: c.query_row(
+            "SELECT count(*) FROM tasks WHERE plan_id = ?1 AND base IS NOT NULL",
+            [plan_id],
+            |r| r.get::<_, i64>(0),
+        )? as usize,
+        ..SyncReport::default()
+    };
+    let mut pending = c.prepare_cached(
+        "SELECT key, status, json_extract(base, '$.status') FROM tasks
+         WHERE plan_id = ?1 AND base IS NOT NULL AND base <> ''
+           AND json_extract(base, '$.status') <> status
+         ORDER BY position, id",
+    )?;
+    let pending: Vec<(String, String, String)> = pending
+        .query_map([plan_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    plan.finish(&mut report, pending);
+    c.execute(
+        "UPDATE plans SET version = ?2, updated_at = ?3 WHERE id = ?1",
+        params![plan_id, new_version, now],
+    )?;
+    event(
+        c,
+        now,
+        actor,
+        Some(project_id),
+        None,
+        "plan.synced",
+        None,
+        Some(&json!({
+            "plan_id": plan_id, "name": name, "version": new_version,
+            "added": 0, "removed": 0, "renamed": 0, "moved": 0,
+            "status_changed": report.status_changed.len(), "conflicts": report.conflicts,
+        })),
+    )?;
+    Ok(Some(report))
 }
