@@ -24,7 +24,7 @@ pub(crate) fn plain_line<'a>(raw: &'a str, scratch: &'a mut text::Scratch) -> &'
 
 /// The label before the first colon (`Overall Progress: ...` -> `Overall Progress`).
 fn label_of(line: &str) -> (&str, &str) {
-    match line.split_once(':') {
+    match text::split_once_byte(line, b':') {
         Some((l, r)) if l.split_whitespace().count() <= 6 && !text::contains(l, "http") => {
             (l.trim(), r)
         }
@@ -348,7 +348,7 @@ pub(crate) fn may_have_claims(raw: &str) -> bool {
             .find(|&c| !(c.is_whitespace() || markup(c)))
             .is_some_and(|c| c.is_ascii_digit())
     };
-    digit_first(s) || s.split_once(':').is_some_and(|(_, rest)| digit_first(rest))
+    digit_first(s) || text::split_once_byte(s, b':').is_some_and(|(_, rest)| digit_first(rest))
 }
 
 /// Whether [`scan_plain_line`] can find a claim in `rest`, the text after the label: every

@@ -627,7 +627,7 @@ fn label_text(line: &str) -> Cow<'_, str> {
 pub(crate) fn label_parts(clean: &str) -> impl Iterator<Item = (&str, &str)> {
     text::split(clean, " | ").filter_map(|part| {
         let part = part.trim().trim_start_matches(['*', '_']).trim();
-        let (label, value) = part.split_once(':')?;
+        let (label, value) = text::split_once_byte(part, b':')?;
         let label = label.trim().trim_matches(['*', '_', '`']).trim();
         if label.is_empty()
             || label.split_whitespace().count() > 4

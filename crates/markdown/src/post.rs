@@ -94,7 +94,7 @@ impl RunReader {
             }
             let Some(owner) = run.owner else { continue };
             // Every label ends with a colon.
-            if !line.contains(':') {
+            if text::find_byte(line, b':').is_none() {
                 continue;
             }
             let value_base = start;
@@ -186,7 +186,12 @@ fn apply_label(
     let t = &mut tasks[owner];
     match inline::label_kind(label) {
         Label::Dependencies => {
-            t.depends_on.extend(inline::parse_deps(value));
+            let deps = inline::parse_deps(value);
+            if t.depends_on.is_empty() {
+                t.depends_on = deps;
+            } else {
+                t.depends_on.extend(deps);
+            }
             t.deps_line = Some(line);
         }
         Label::Owner => {
@@ -488,12 +493,14 @@ impl IdAssigner {
         }
         self.base.clear();
         context(tasks, sections, i, &mut self.section_slugs, &mut self.base);
-        let title = slug(&tasks[i].title, 48);
-        let title = if title.is_empty() { "task" } else { &title };
         if !self.base.is_empty() {
             self.base.push('/');
         }
-        self.base.push_str(title);
+        let title_at = self.base.len();
+        text::slug_into(&tasks[i].title, 48, &mut self.base);
+        if self.base.len() == title_at {
+            self.base.push_str("task");
+        }
         let start = self.bases.len();
         self.bases.push_str(&self.base);
         self.slugs.push((i, start..self.bases.len()));

@@ -14,7 +14,7 @@ use taskman_core::{Declared, Section, Status, Task, TaskKind};
 use crate::inline::{self, ItemText};
 use crate::post::{IdAssigner, RunReader};
 use crate::source::Source;
-use crate::text::Scratch;
+use crate::text::{self, Scratch};
 use crate::{Diagnostic, TaskSpan};
 
 /// A run of inline text (a paragraph, an item's text, a heading is handled apart).
@@ -68,7 +68,7 @@ pub(crate) fn walk(src: &Source, diags: &mut [Diagnostic]) -> Walk {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
     let hidden = percent_comments(text);
-    let expected = estimate_tasks(text);
+    let expected = estimate_tasks(src);
     let mut w = Walk {
         sections: Vec::new(),
         tasks: Vec::with_capacity(expected),
@@ -336,7 +336,7 @@ fn add_item_task(
     section: Option<usize>,
 ) -> usize {
     let text: &str = &src.text;
-    let close = marker_at + text[marker_at..].find(']').unwrap_or(1);
+    let close = marker_at + text::find_byte(&text[marker_at..], b']').unwrap_or(1);
     let marker = &text[marker_at + 1..close];
     let line = src.line_of(marker_at);
     let line_range = src.line_range(line);
@@ -351,11 +351,11 @@ fn add_item_task(
     let idx = w.tasks.len();
     let id_strength = it.id.as_ref().map(|(_, s)| *s);
     let status_span = it.status_span.clone();
-    let mut t = make_task(it, line, status, marker, TaskKind::Item);
+    let depth = parent.map_or(0, |p| w.tasks[p].depth + 1);
+    let t = push_task(&mut w.tasks, it, line, status, marker, TaskKind::Item);
     t.parent = parent;
-    t.depth = parent.map_or(0, |p| w.tasks[p].depth + 1);
+    t.depth = depth;
     t.section = section;
-    w.tasks.push(t);
     w.spans.push(TaskSpan {
         marker: src.to_orig_range(&(marker_at + 1..close)),
         line_end: src.to_orig(line_range.end),
@@ -379,12 +379,23 @@ fn status_of(from_marker: Status, declared: Option<Declared>) -> Status {
     }
 }
 
-fn make_task(it: ItemText, line: u32, status: Status, marker: &str, kind: TaskKind) -> Task {
+/// Add the task an item's text describes, and give it back to finish (filled in place: a
+/// task is large, and each move of it is a copy).
+fn push_task<'a>(
+    tasks: &'a mut Vec<Task>,
+    it: ItemText,
+    line: u32,
+    status: Status,
+    marker: &str,
+    kind: TaskKind,
+) -> &'a mut Task {
     let (id, explicit) = match it.id {
         Some((id, _)) => (id, true),
         None => (String::new(), false),
     };
-    let mut t = Task::new(id, it.title, line);
+    tasks.push(Task::new(id, it.title, line));
+    let last = tasks.len() - 1;
+    let t = &mut tasks[last];
     t.explicit_id = explicit;
     t.status = status;
     // Reuse the default marker's buffer: one allocation fewer per task.
@@ -459,11 +470,12 @@ fn add_heading(
             let idx = w.tasks.len();
             let id_strength = it.id.as_ref().map(|(_, s)| *s);
             let status_span = it.status_span.clone();
-            let mut t = make_task(it, line, status, b, TaskKind::Heading);
-            t.parent = parent.and_then(|p| section_task(&w.sections, Some(p)));
-            t.depth = t.parent.map_or(0, |p| w.tasks[p].depth + 1);
+            let task_parent = parent.and_then(|p| section_task(&w.sections, Some(p)));
+            let depth = task_parent.map_or(0, |p| w.tasks[p].depth + 1);
+            let t = push_task(&mut w.tasks, it, line, status, b, TaskKind::Heading);
+            t.parent = task_parent;
+            t.depth = depth;
             t.section = Some(section);
-            w.tasks.push(t);
             let marker = lead_off..lead_off + b.len();
             task_strength = id_strength;
             w.spans.push(TaskSpan {
@@ -515,9 +527,10 @@ fn add_heading(
 
 /// About how many task items `text` holds, to size the task list once: lines that start
 /// (after indentation and quote marks) with a list marker and then `[`. Only a hint.
-fn estimate_tasks(text: &str) -> usize {
+fn estimate_tasks(src: &Source) -> usize {
     let mut tasks = 0;
-    for line in text.split('\n') {
+    for l in 1..=src.line_count() {
+        let line = &src.text[src.line_range(l)];
         let t = line.trim_start_matches([' ', '\t', '>']);
         let Some(&first) = t.as_bytes().first() else {
             continue;

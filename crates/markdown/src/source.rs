@@ -102,7 +102,11 @@ impl<'a> Source<'a> {
         let newlines = text.bytes().filter(|b| *b == b'\n').count();
         let mut line_starts = Vec::with_capacity(newlines + 1);
         line_starts.push(0);
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
         let src = Source {
             text,
             edits,
@@ -180,6 +184,11 @@ impl<'a> Source<'a> {
             self.to_orig(r.end)
         };
         start..end
+    }
+
+    /// How many lines the text has (a final line ending starts an empty last line).
+    pub fn line_count(&self) -> u32 {
+        self.line_starts.len() as u32
     }
 
     /// 1-based line of a clean-text offset: the number of line starts at or before it.

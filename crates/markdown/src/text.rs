@@ -42,30 +42,26 @@ pub(crate) fn rfind(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// First match of non-empty `n` in `hay` at or after `from` (a character boundary).
+/// First match of non-empty `n` in `hay` at or after `from`. Looks for one byte of the
+/// needle (the first that is not a space: spaces are everywhere) with a plain loop, which
+/// beats `memchr`'s set-up on short lines, then compares the rest. Anchors are met in order,
+/// and each stands for one candidate start, so the first match found is the leftmost.
 fn find_from(hay: &str, n: &[u8], from: usize) -> Option<usize> {
     let h = hay.as_bytes();
-    let (&first, rest) = n.split_first()?;
-    if h.len() < n.len() {
+    if n.is_empty() || h.len() < n.len() {
         return None;
     }
+    let k = n.iter().position(|&b| b != b' ').unwrap_or(0);
+    let anchor = n[k];
     let starts = h.len() - n.len() + 1; // candidate starts are below `starts`
-    let mut i = from;
-    while i < starts {
-        // After a failed ASCII candidate, `i` is still on a character boundary.
-        let p = if first.is_ascii() {
-            hay[i..].find(char::from(first))?
-        } else {
-            h[i..starts].iter().position(|&b| b == first)?
-        };
-        i += p;
-        if i >= starts {
-            return None;
+    let mut i = from + k; // where the anchor of the next candidate may be
+    while i < starts + k {
+        let p = h[i..starts + k].iter().position(|&b| b == anchor)?;
+        let start = i + p - k;
+        if same(&h[start..start + n.len()], n) {
+            return Some(start);
         }
-        if same(&h[i + 1..i + n.len()], rest) {
-            return Some(i);
-        }
-        i += 1;
+        i += p + 1;
     }
     None
 }
@@ -73,6 +69,18 @@ fn find_from(hay: &str, n: &[u8], from: usize) -> Option<usize> {
 /// `a == b` for the few bytes of a needle, without a call to `memcmp`.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// `hay.find(b)` for an ASCII byte: a plain loop, cheaper than `memchr` when the byte is
+/// near (as the `]` after a checkbox, or the `:` of a label).
+pub(crate) fn find_byte(hay: &str, b: u8) -> Option<usize> {
+    debug_assert!(b.is_ascii());
+    hay.bytes().position(|c| c == b)
+}
+
+/// `hay.split_once(b)` for an ASCII byte.
+pub(crate) fn split_once_byte(hay: &str, b: u8) -> Option<(&str, &str)> {
+    find_byte(hay, b).map(|i| (&hay[..i], &hay[i + 1..]))
 }
 
 /// `hay.split(sep)` for a non-empty `sep`.
@@ -247,11 +255,19 @@ pub(crate) fn normalize_into(id: &str, out: &mut String) {
 /// `ids::slug(text, max)`; ASCII text is done here by bytes (for ASCII, "alphanumeric" is
 /// `is_ascii_alphanumeric`, lower case is ASCII lower case, and characters are bytes).
 pub(crate) fn slug(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    slug_into(text, max, &mut out);
+    out
+}
+
+/// `out.push_str(&ids::slug(text, max))`, without making a string of its own for ASCII text.
+pub(crate) fn slug_into(text: &str, max: usize, out: &mut String) {
     if !text.is_ascii() {
-        return ids::slug(text, max);
+        out.push_str(&ids::slug(text, max));
+        return;
     }
+    let from = out.len();
     // The runs of letters and digits, joined by single hyphens.
-    let mut out = String::with_capacity(text.len());
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -263,21 +279,20 @@ pub(crate) fn slug(text: &str, max: usize) -> String {
         while i < b.len() && b[i].is_ascii_alphanumeric() {
             i += 1;
         }
-        if !out.is_empty() {
+        if out.len() > from {
             out.push('-');
         }
         out.push_str(&text[start..i]);
     }
-    out.make_ascii_lowercase();
-    if out.len() > max {
-        out.truncate(max);
-        if let Some(p) = out.rfind('-')
+    out[from..].make_ascii_lowercase();
+    if out.len() - from > max {
+        out.truncate(from + max);
+        if let Some(p) = out[from..].rfind('-')
             && p > max / 2
         {
-            out.truncate(p);
+            out.truncate(from + p);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -356,6 +371,9 @@ mod tests {
             normalize_into(&h, &mut out);
             prop_assert_eq!(&out, &ids::normalize(&h));
             prop_assert_eq!(slug(&h, max), ids::slug(&h, max));
+            let mut out = String::from("Step 1-a/");
+            slug_into(&h, max, &mut out);
+            prop_assert_eq!(out, format!("Step 1-a/{}", ids::slug(&h, max)));
         }
     }
 
