@@ -239,8 +239,9 @@ impl Store {
         bytes: Vec<u8>,
     ) -> Result<SyncReport> {
         // Ticked boxes only: no need to read the whole document again.
-        if let Store::Sqlite(s) = self
-            && let Some(report) = s.quick_sync(actor, project_id, name, bytes.clone()).await?
+        if let Some(report) = self
+            .quick_sync(actor, project_id, name, bytes.clone())
+            .await?
         {
             return Ok(report);
         }
@@ -259,6 +260,18 @@ impl Store {
         plan: Plan,
     ) -> Result<SyncReport> {
         both!(self.import_plan(actor, project_id, name, bytes, plan))
+    }
+
+    /// The quick sync alone (see [`quick`]): `None` when the text needs the full sync.
+    /// [`Store::import_plan`] tries it first.
+    pub async fn quick_sync(
+        &self,
+        actor: &str,
+        project_id: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Option<SyncReport>> {
+        both!(self.quick_sync(actor, project_id, name, bytes))
     }
 
     pub async fn list_plans(&self, project_id: i64) -> Result<Vec<PlanInfo>> {

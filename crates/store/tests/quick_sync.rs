@@ -112,17 +112,94 @@ async fn state(store: &Store, project: i64, plan: i64) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticking_boxes_quickly_gives_what_the_full_sync_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut k = 0;
+    same_as_full_sync(|| {
+        k += 1;
+        let path = dir.path().to_path_buf();
+        async move {
+            (
+                open(&path, &format!("q{k}.db")).await,
+                open(&path, &format!("f{k}.db")).await,
+            )
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_ticking_boxes_quickly_gives_what_the_full_sync_gives() {
+    let Ok(url) = std::env::var("TASKMAN_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("TASKMAN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "TASKMAN_REQUIRE_POSTGRES=1 but TASKMAN_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("notice: TASKMAN_TEST_POSTGRES_URL not set, PostgreSQL quick sync test skipped");
+        return;
+    };
+    let base = url
+        .rsplit_once('/')
+        .map_or(url.as_str(), |(b, _)| b)
+        .to_string();
+    let mut names = Vec::new();
+    let mut k = 0;
+    let pid = std::process::id();
+    same_as_full_sync(|| {
+        k += 1;
+        let (q, f) = (
+            format!("taskman_quick_{pid}_{k}_q"),
+            format!("taskman_quick_{pid}_{k}_f"),
+        );
+        for n in [&q, &f] {
+            psql(&url, &format!("DROP DATABASE IF EXISTS {n}"));
+            psql(&url, &format!("CREATE DATABASE {n}"));
+        }
+        names.push(q.clone());
+        names.push(f.clone());
+        let (qu, fu) = (format!("{base}/{q}"), format!("{base}/{f}"));
+        async move {
+            let opts = || Options {
+                clock: Clock::fixed("2026-11-22T10:00:00.000Z"),
+                ..Options::default()
+            };
+            (
+                Store::open(&Location::Postgres(qu), opts()).await.unwrap(),
+                Store::open(&Location::Postgres(fu), opts()).await.unwrap(),
+            )
+        }
+    })
+    .await;
+    for n in names {
+        psql(&url, &format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([url, "-q", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// For every seed, the same edits through the quick path on one store and the full path
+/// on the other give the same report and the same stored state.
+async fn same_as_full_sync<F, Fut>(mut stores: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (Store, Store)>,
+{
     let mut accepted = 0;
     for name in SEEDS {
         let v1 = seed(name);
         let (v2, n2) = toggle(&v1, 0, 3);
         let (v3, n3) = toggle(&v2, 1, 4);
         assert!(n2 > 0 && n3 > 0, "{name}: the edits tick boxes");
-        let dir = tempfile::tempdir().unwrap();
-        let (quick, full) = (
-            open(dir.path(), "q.db").await,
-            open(dir.path(), "f.db").await,
-        );
+        let (quick, full) = stores().await;
         let mut plan_id = 0;
         let mut project = 0;
         for store in [&quick, &full] {
@@ -172,10 +249,7 @@ async fn ticking_boxes_quickly_gives_what_the_full_sync_gives() {
                 .unwrap();
         }
         for (k, text) in [&v2, &v3, &v3, &v1].into_iter().enumerate() {
-            let Store::Sqlite(q) = &quick else {
-                unreachable!()
-            };
-            let rq = match q
+            let rq = match quick
                 .quick_sync("t", project, name, text.clone())
                 .await
                 .unwrap()
@@ -238,9 +312,7 @@ async fn anything_but_ticked_boxes_takes_the_full_sync() {
         .import_plan("t", p.id, "plan", v1.clone())
         .await
         .unwrap();
-    let Store::Sqlite(s) = &store else {
-        unreachable!()
-    };
+    let s = &store;
     let reworded = String::from_utf8_lossy(&v1).replacen("Step 7", "Step 7b", 1);
     assert!(
         s.quick_sync("t", p.id, "plan", reworded.into_bytes())

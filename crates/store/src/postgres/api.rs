@@ -96,6 +96,20 @@ impl PgStore {
         ))
     }
 
+    /// The quick sync for ticked boxes (see [`crate::quick`]); `None` when the text needs
+    /// the full one.
+    pub async fn quick_sync(
+        &self,
+        actor: &str,
+        project_id: i64,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Option<SyncReport>> {
+        write!(self, |c, now| import::quick_sync(
+            c, now, actor, project_id, name, &bytes
+        ))
+    }
+
     pub async fn list_plans(&self, project_id: i64) -> Result<Vec<PlanInfo>> {
         read!(self, |c| tasks::list_plans(c, project_id))
     }

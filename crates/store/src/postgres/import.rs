@@ -403,13 +403,15 @@ pub(crate) async fn import(
     report.version = version;
     report.new_version = !same_text;
     sqlx::query(
-        "UPDATE plans SET title = $2, meta = $3, version = $4, updated_at = $5 WHERE id = $1",
+        "UPDATE plans SET title = $2, meta = $3, version = $4, updated_at = $5, standing = $6
+         WHERE id = $1",
     )
     .bind(plan_id)
     .bind(&plan.title)
     .bind(serde_json::to_string(&PlanMeta::of(plan))?)
     .bind(version)
     .bind(now)
+    .bind((report.conflicts.len() + report.kept.len()) as i64)
     .execute(&mut *c)
     .await?;
     event(
@@ -673,4 +675,199 @@ async fn sync_dependencies(
         }
     }
     Ok(())
+}
+
+/// The quick sync ([`crate::quick`]): `Ok(None)` when this text needs the full sync, in
+/// which case nothing was written.
+pub(crate) async fn quick_sync(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    project_id: i64,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Option<SyncReport>> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(format!("plan:{project_id}:{name}"))
+        .execute(&mut *c)
+        .await?;
+    let Some(r) = sqlx::query(
+        "SELECT p.id, p.version, p.standing, p.meta, v.source FROM plans p
+         JOIN plan_versions v ON v.plan_id = p.id AND v.number = p.version
+         WHERE p.project_id = $1 AND p.name = $2",
+    )
+    .bind(project_id)
+    .bind(name)
+    .fetch_optional(&mut *c)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let (plan_id, version, standing): (i64, i64, i64) =
+        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    let meta: String = r.try_get(3)?;
+    let old: Vec<u8> = r.try_get(4)?;
+    if standing > 0 {
+        return Ok(None);
+    }
+    let Some(changes) = crate::quick::marker_changes(&old, bytes) else {
+        return Ok(None);
+    };
+    let meta: PlanMeta = serde_json::from_str(&meta)?;
+    if changes
+        .iter()
+        .any(|ch| meta.claims.iter().any(|cl| cl.line == ch.line))
+    {
+        return Ok(None);
+    }
+    let lines: Vec<i64> = changes.iter().map(|ch| i64::from(ch.line)).collect();
+    let rows = sqlx::query(
+        "SELECT line, id, key, title, status, priority, owner, due, base, data FROM tasks
+         WHERE plan_id = $1 AND line = ANY($2) AND base IS NOT NULL",
+    )
+    .bind(plan_id)
+    .bind(&lines)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut by_line: HashMap<i64, Vec<crate::quick::Row>> = HashMap::new();
+    for r in &rows {
+        let status: String = r.try_get(4)?;
+        by_line
+            .entry(r.try_get(0)?)
+            .or_default()
+            .push(crate::quick::Row {
+                id: r.try_get(1)?,
+                key: r.try_get(2)?,
+                current: Mergeable {
+                    title: r.try_get(3)?,
+                    status: status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
+                    priority: priority_from_rank(r.try_get(5)?),
+                    owner: r.try_get(6)?,
+                    due: r.try_get(7)?,
+                },
+                base: r.try_get(8)?,
+                data: r.try_get(9)?,
+            });
+    }
+    let mut plan = crate::quick::QuickPlan::default();
+    for ch in &changes {
+        let rows = by_line.remove(&i64::from(ch.line)).unwrap_or_default();
+        if !plan.add(ch, rows)? {
+            return Ok(None);
+        }
+    }
+    let new_version = if changes.is_empty() {
+        version
+    } else {
+        sqlx::query(
+            "INSERT INTO plan_versions (plan_id, number, source, actor, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(plan_id)
+        .bind(version + 1)
+        .bind(bytes)
+        .bind(actor)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        version + 1
+    };
+    if !plan.updates.is_empty() {
+        let mut ids = vec![];
+        let mut status = vec![];
+        let mut base = vec![];
+        let mut data = vec![];
+        let mut bump = vec![];
+        let mut ev_ids = vec![];
+        let mut ev_before = vec![];
+        let mut ev_after = vec![];
+        for u in &plan.updates {
+            ids.push(u.id);
+            status.push(u.value.status.as_str().to_string());
+            base.push(stored_base(&u.base, &u.value)?);
+            data.push(u.data.clone());
+            bump.push(i64::from(u.changed));
+            if u.changed {
+                ev_ids.push(u.id);
+                ev_before.push(json!(u.before).to_string());
+                ev_after.push(json!(u.value).to_string());
+            }
+        }
+        sqlx::query(
+            "UPDATE tasks SET status = x.s, base = x.b, data = x.d, version = version + x.v,
+                updated_at = $1
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                AS x(id, s, b, d, v)
+             WHERE tasks.id = x.id",
+        )
+        .bind(now)
+        .bind(&ids)
+        .bind(&status)
+        .bind(&base)
+        .bind(&data)
+        .bind(&bump)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "INSERT INTO events (at, actor, project_id, task_id, action, before, after)
+             SELECT $1, $2, $3, t, 'task.status_changed', b, a
+             FROM UNNEST($4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY AS x(t, b, a, o)
+             ORDER BY o",
+        )
+        .bind(now)
+        .bind(actor)
+        .bind(project_id)
+        .bind(&ev_ids)
+        .bind(&ev_before)
+        .bind(&ev_after)
+        .execute(&mut *c)
+        .await?;
+    }
+    let tasks: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tasks WHERE plan_id = $1 AND base IS NOT NULL")
+            .bind(plan_id)
+            .fetch_one(&mut *c)
+            .await?;
+    let mut report = SyncReport {
+        plan_id,
+        version: new_version,
+        new_version: new_version != version,
+        tasks: tasks as usize,
+        ..SyncReport::default()
+    };
+    let pending = sqlx::query(
+        "SELECT key, status, base::json->>'status' FROM tasks
+         WHERE plan_id = $1 AND base IS NOT NULL AND base <> ''
+           AND base::json->>'status' <> status
+         ORDER BY position, id",
+    )
+    .bind(plan_id)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    .collect::<Result<Vec<(String, String, String)>>>()?;
+    plan.finish(&mut report, pending);
+    sqlx::query("UPDATE plans SET version = $2, updated_at = $3 WHERE id = $1")
+        .bind(plan_id)
+        .bind(new_version)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    event(
+        c,
+        now,
+        actor,
+        Some(project_id),
+        None,
+        "plan.synced",
+        None,
+        Some(&json!({
+            "plan_id": plan_id, "name": name, "version": new_version,
+            "added": 0, "removed": 0, "renamed": 0, "moved": 0,
+            "status_changed": report.status_changed.len(), "conflicts": report.conflicts,
+        })),
+    )
+    .await?;
+    Ok(Some(report))
 }
