@@ -236,7 +236,18 @@ pub(crate) fn lower_in<'b>(s: &str, buf: &'b mut [u8]) -> Cow<'b, str> {
 /// `*out = ids::normalize(id)`; ASCII ids are done here by bytes.
 pub(crate) fn normalize_into(id: &str, out: &mut String) {
     out.clear();
-    if id.is_ascii() {
+    let mut buf = [0u8; 128];
+    if id.len() <= buf.len() && id.is_ascii() {
+        // Byte by byte into a buffer, then one copy.
+        let mut n = 0;
+        for &b in id.trim().as_bytes() {
+            if !matches!(b, b' ' | b'-' | b'_' | b'\t') {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+        }
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    } else if id.is_ascii() {
         let t = id.trim();
         let mut last = 0;
         for (i, b) in t.bytes().enumerate() {
@@ -267,6 +278,42 @@ pub(crate) fn slug_into(text: &str, max: usize, out: &mut String) {
         return;
     }
     let from = out.len();
+    // Only the first `max + 1` bytes of the slug matter (is it longer, and where to cut):
+    // make those in a buffer, byte by byte, when they fit.
+    let mut buf = [0u8; 64];
+    if max < buf.len() {
+        let mut n = 0;
+        let mut dash = false;
+        for &c in text.as_bytes() {
+            if !c.is_ascii_alphanumeric() {
+                dash = n > 0;
+                continue;
+            }
+            if dash {
+                buf[n] = b'-';
+                n += 1;
+                dash = false;
+                if n > max {
+                    break;
+                }
+            }
+            buf[n] = c.to_ascii_lowercase();
+            n += 1;
+            if n > max {
+                break;
+            }
+        }
+        if n > max {
+            n = max;
+            if let Some(p) = buf[..n].iter().rposition(|&c| c == b'-')
+                && p > max / 2
+            {
+                n = p;
+            }
+        }
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+        return;
+    }
     // The runs of letters and digits, joined by single hyphens.
     let b = text.as_bytes();
     let mut i = 0;
