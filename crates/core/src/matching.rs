@@ -44,6 +44,12 @@ pub struct Matching {
 
 /// Match the tasks of two versions. Each task is matched at most once.
 pub fn match_tasks(old: &[Known<'_>], new: &[Known<'_>]) -> Matching {
+    if old.is_empty() {
+        return Matching {
+            added: (0..new.len()).collect(),
+            ..Matching::default()
+        };
+    }
     // The common re-import (boxes ticked, words changed, nothing added or moved) keeps the
     // very same ids in the very same order: pair in place without hashing anything.
     if old.len() == new.len() && old.iter().zip(new).all(|(o, n)| o.id == n.id) {

@@ -28,6 +28,49 @@ pub struct SqliteStore {
     pub(crate) writer: Writer,
     readers: Mutex<Vec<Connection>>,
     pub(crate) clock: Clock,
+    /// Declared last: dropped after the writer has finished.
+    _checkpointer: Checkpointer,
+}
+
+/// Copies the WAL back into the database file every second, on its own connection
+/// (`PASSIVE`: it never blocks readers or the writer), and once more, truncating the WAL,
+/// when the store closes.
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn spawn(path: &Path) -> Result<Checkpointer> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (stop, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("taskman-sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    rx.recv_timeout(std::time::Duration::from_secs(1))
+                {
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                }
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            })
+            .map_err(|e| StoreError::Unavailable(format!("checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -63,7 +106,12 @@ impl SqliteStore {
         }
         // A large page cache for the writer: a big import touches every index of the
         // tasks and events tables, and SQLite's default (2 MB) makes it re-read pages.
-        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
+        // Checkpoints run in their own thread (`Checkpointer`), not in the commit that
+        // happens to cross the threshold: a large import would otherwise pay for copying the
+        // whole WAL back before it is acknowledged.
+        conn.execute_batch(
+            "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
+        )?;
         conn.execute_batch(match durability {
             Durability::Durable => "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             Durability::Fast => "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
@@ -74,6 +122,7 @@ impl SqliteStore {
             writer: Writer::spawn(conn),
             readers: Mutex::new(Vec::new()),
             clock,
+            _checkpointer: Checkpointer::spawn(path)?,
         })
     }
 
