@@ -98,7 +98,6 @@ CREATE INDEX tasks_project_status ON tasks (project_id, status, rank, plan_id, p
 CREATE INDEX tasks_project_priority ON tasks (project_id, priority);
 CREATE INDEX tasks_project_owner ON tasks (project_id, owner) WHERE owner IS NOT NULL;
 CREATE INDEX tasks_plan_position ON tasks (plan_id, position);
-CREATE INDEX tasks_plan_line ON tasks (plan_id, line);
 CREATE INDEX tasks_section ON tasks (section_id);
 CREATE INDEX tasks_parent ON tasks (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX tasks_search ON tasks USING GIN (search);

@@ -543,32 +543,42 @@ pub(crate) fn quick_sync(
     {
         return Ok(None);
     }
-    // Decide everything before writing anything.
+    // Decide everything before writing anything. One pass over the plan's rows finds the
+    // tasks on the changed lines (no index on lines: imports would pay for it).
+    let lines = serde_json::to_string(&changes.iter().map(|ch| ch.line).collect::<Vec<_>>())?;
     let mut st = c.prepare_cached(
-        "SELECT id, key, title, status, priority, owner, due, base, data FROM tasks
-         WHERE plan_id = ?1 AND line = ?2 AND base IS NOT NULL",
+        "SELECT line, id, key, title, status, priority, owner, due, base, data FROM tasks
+         WHERE plan_id = ?1 AND base IS NOT NULL
+           AND line IN (SELECT value FROM json_each(?2))",
     )?;
+    let mut by_line: HashMap<i64, Vec<crate::quick::Row>> = HashMap::new();
+    let rows = st.query_map(params![plan_id, lines], |r| {
+        let status: String = r.get(4)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            crate::quick::Row {
+                id: r.get(1)?,
+                key: r.get(2)?,
+                current: Mergeable {
+                    title: r.get(3)?,
+                    status: crate::model::status_from_str(&status)
+                        .unwrap_or(taskman_core::Status::Todo),
+                    priority: crate::model::priority_from_rank(r.get(5)?),
+                    owner: r.get(6)?,
+                    due: r.get(7)?,
+                },
+                base: r.get(8)?,
+                data: r.get(9)?,
+            },
+        ))
+    })?;
+    for r in rows {
+        let (line, row) = r?;
+        by_line.entry(line).or_default().push(row);
+    }
     let mut plan = crate::quick::QuickPlan::default();
     for ch in &changes {
-        let rows: Vec<crate::quick::Row> = st
-            .query_map(params![plan_id, ch.line], |r| {
-                let status: String = r.get(3)?;
-                Ok(crate::quick::Row {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                    current: Mergeable {
-                        title: r.get(2)?,
-                        status: crate::model::status_from_str(&status)
-                            .unwrap_or(taskman_core::Status::Todo),
-                        priority: crate::model::priority_from_rank(r.get(4)?),
-                        owner: r.get(5)?,
-                        due: r.get(6)?,
-                    },
-                    base: r.get(7)?,
-                    data: r.get(8)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        let rows = by_line.remove(&i64::from(ch.line)).unwrap_or_default();
         if !plan.add(ch, rows)? {
             return Ok(None);
         }
