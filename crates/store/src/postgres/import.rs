@@ -136,6 +136,14 @@ pub(crate) async fn import(
         .map(|u| by_id[&u.id].row.key.as_str())
         .collect();
     let mut late_keys: Vec<usize> = Vec::new();
+    if sync.inserts.len() > 1000 {
+        // A large import appends to the search index's pending list instead of merging
+        // into the index every 4 MB; autovacuum merges it later (searches stay correct,
+        // they read the pending list too).
+        sqlx::query("SET LOCAL gin_pending_list_limit = '128MB'")
+            .execute(&mut *c)
+            .await?;
+    }
     // Ids come from the sequence up front, so each new row is written once, complete with
     // its parent and lineage (a second pass would rewrite every row and every index).
     let mut new_ids: Vec<i64> = sqlx::query_scalar(
