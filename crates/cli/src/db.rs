@@ -14,7 +14,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use taskman_core::{Plan, Status};
 use taskman_store::{
-    EventFilter, Location, Options, PageRequest, Store, SyncReport, TaskFilter, TaskPatch,
+    Durability, EventFilter, Location, Options, PageRequest, Store, SyncReport, TaskFilter,
+    TaskPatch,
 };
 
 use crate::files;
@@ -38,6 +39,17 @@ pub struct DbArgs {
         hide_env_values = true
     )]
     db: Option<String>,
+    /// `durable` (default): an acknowledged change survives a power loss (SQLite
+    /// `synchronous=FULL`, PostgreSQL's default). `fast`: it survives a killed process but
+    /// the last changes may be lost on power loss.
+    #[arg(
+        long,
+        value_name = "MODE",
+        env = "TASKMAN_DURABILITY",
+        default_value = "durable",
+        value_parser = ["durable", "fast"]
+    )]
+    durability: String,
 }
 
 impl DbArgs {
@@ -50,7 +62,11 @@ impl DbArgs {
 
     async fn open(&self) -> Result<Store> {
         let loc = self.location();
-        Store::open(&loc, Options::default())
+        let options = Options {
+            durability: Durability::parse(&self.durability).unwrap_or_default(),
+            ..Options::default()
+        };
+        Store::open(&loc, options)
             .await
             .with_context(|| format!("{}: cannot open the database", loc.redacted()))
     }

@@ -134,8 +134,25 @@ async fn run(backend: &str, mut fresh: impl FnMut() -> Location, text: &str, edi
         changed = r.status_changed.len();
     }
     println!(
-        "{backend}: re-sync, {changed} tasks changed (parse + merge + store): {}",
+        "{backend}: re-sync, {changed} boxes ticked or unticked (quick sync): {}",
         summary(&mut syncs)
+    );
+    // The same edit through the full sync (parse, match, three-way merge, store), as any
+    // other edit would take.
+    let mut full = Vec::new();
+    for i in 0..RUNS {
+        let body = if i % 2 == 0 { text } else { edited };
+        let t = Instant::now();
+        let plan = taskman_markdown::parse(body.as_bytes()).plan;
+        store
+            .import_parsed("bench", p.id, "plan.md", body.as_bytes().to_vec(), plan)
+            .await
+            .expect("full sync");
+        full.push(t.elapsed());
+    }
+    println!(
+        "{backend}: re-sync, same edit through the full sync (parse + match + merge + store): {}",
+        summary(&mut full)
     );
 
     let mut progress = Vec::new();
@@ -152,8 +169,63 @@ async fn run(backend: &str, mut fresh: impl FnMut() -> Location, text: &str, edi
         assert!(pr.total > 0 && !r.is_empty());
     }
     println!("{backend}: progress: {}", summary(&mut progress));
+
     println!("{backend}: ready (first 50): {}", summary(&mut ready));
     println!("{backend}: progress + ready: {}", summary(&mut both));
+    writes(backend, store, p.id).await;
+}
+
+/// Small durable writes from 64 concurrent callers (status changes of distinct tasks):
+/// what group commit buys over one fsync per change.
+async fn writes(backend: &str, store: Store, project: i64) {
+    const WRITERS: usize = 64;
+    const EACH: usize = 50;
+    let store = std::sync::Arc::new(store);
+    let ids: Vec<i64> = store
+        .list_tasks(
+            &taskman_store::TaskFilter {
+                project_id: Some(project),
+                ..Default::default()
+            },
+            taskman_store::PageRequest {
+                after: None,
+                limit: (WRITERS * EACH) as u32,
+            },
+        )
+        .await
+        .expect("tasks")
+        .items
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..WRITERS {
+        let store = store.clone();
+        let mine: Vec<i64> = ids.iter().copied().skip(w).step_by(WRITERS).collect();
+        handles.push(tokio::spawn(async move {
+            for id in mine {
+                store
+                    .update_task(
+                        "bench",
+                        id,
+                        None,
+                        taskman_store::TaskPatch::status(taskman_core::Status::InProgress),
+                    )
+                    .await
+                    .expect("update");
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("writer");
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{backend}: {} durable status updates from {WRITERS} concurrent writers: {:.0} writes/s",
+        ids.len(),
+        ids.len() as f64 / secs
+    );
 }
 
 /// Tick the box of every hundredth open task.
