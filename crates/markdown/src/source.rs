@@ -99,14 +99,7 @@ impl<'a> Source<'a> {
             Cow::Owned(built)
         };
         edits.sort_by_key(|e| (e.text.start, e.text.end));
-        let newlines = text.bytes().filter(|b| *b == b'\n').count();
-        let mut line_starts = Vec::with_capacity(newlines + 1);
-        line_starts.push(0);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            }
-        }
+        let line_starts = line_starts(&text);
         let src = Source {
             text,
             edits,
@@ -230,6 +223,38 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Offsets where lines start: 0 and after every `\n`. Eight bytes at a time: a word with
+/// no `\n` (most of them) is passed over with a few operations.
+fn line_starts(text: &str) -> Vec<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let b = text.as_bytes();
+    let mut starts = Vec::with_capacity(b.len() / 32 + 1);
+    starts.push(0);
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        // A zero byte in `word ^ "\n\n\n..."` is a line ending: this is non-zero exactly
+        // when there is one.
+        let x = word ^ (ONES * u64::from(b'\n'));
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            for (j, &c) in chunk.iter().enumerate() {
+                if c == b'\n' {
+                    starts.push(at + j + 1);
+                }
+            }
+        }
+        at += 8;
+    }
+    for (j, &c) in chunks.remainder().iter().enumerate() {
+        if c == b'\n' {
+            starts.push(at + j + 1);
+        }
+    }
+    starts
+}
+
 struct Mapper<'a> {
     edits: &'a [Edit],
 }
@@ -311,6 +336,28 @@ mod tests {
         assert_eq!(s.text, "a\u{FFFD}b\n");
         assert_eq!(s.to_orig(4), 2);
         assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn line_starts_are_found_wherever_the_line_endings_fall() {
+        for len in 0..40 {
+            for every in 1..12 {
+                let text: String = (0..len)
+                    .map(|i| if i % every == every - 1 { '\n' } else { 'a' })
+                    .collect();
+                let want: Vec<usize> = std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect();
+                assert_eq!(line_starts(&text), want, "{text:?}");
+            }
+        }
+        assert_eq!(line_starts("é\n✅\n\u{a}x"), vec![0, 3, 7, 8]);
+        // Bytes next to `\n` in value (0x0B, 0x09, 0x8A in `Ê`) are not line endings.
+        let text = "\u{b}\tÊ\u{b}\u{b}\tÊÊ\u{b}\n\u{b}Ê\tÊ\u{b}\u{b}\u{b}\u{b}\n";
+        let want: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        assert_eq!(line_starts(text), want);
     }
 
     #[test]
