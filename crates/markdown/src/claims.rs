@@ -33,11 +33,11 @@ fn label_of(line: &str) -> (&str, &str) {
 }
 
 fn strip_list_prefix(s: &str) -> &str {
-    let t = s.trim_start().trim_start_matches('>').trim_start();
-    let t = t.trim_start_matches(['-', '*', '+']).trim_start();
-    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let t = if digits > 0 && t[digits..].starts_with(['.', ')']) {
-        t[digits + 1..].trim_start()
+    let t = trim_start(trim_start(s).trim_start_matches('>'));
+    let t = trim_start(skip_bytes(t, |b| matches!(b, b'-' | b'*' | b'+')));
+    let after_digits = skip_bytes(t, |b| b.is_ascii_digit());
+    let t = if after_digits.len() < t.len() && after_digits.starts_with(['.', ')']) {
+        trim_start(&after_digits[1..])
     } else {
         t
     };
@@ -46,7 +46,23 @@ fn strip_list_prefix(s: &str) -> &str {
         .or_else(|| t.strip_prefix("[x]"))
         .or_else(|| t.strip_prefix("[X]"))
         .unwrap_or(t);
-    t.trim_start()
+    trim_start(t)
+}
+
+/// `s.trim_start()`: ASCII whitespace by bytes, the rest as `trim_start` does it.
+fn trim_start(s: &str) -> &str {
+    let t = skip_bytes(s, |b| b.is_ascii_whitespace() || b == 0x0B);
+    if t.as_bytes().first().is_some_and(|&b| b >= 0x80) {
+        t.trim_start()
+    } else {
+        t
+    }
+}
+
+/// `s` without its leading ASCII bytes that `skip` says yes to.
+fn skip_bytes(s: &str, skip: impl Fn(u8) -> bool) -> &str {
+    let n = s.bytes().take_while(|&b| b.is_ascii() && skip(b)).count();
+    &s[n..]
 }
 
 fn num_before(s: &str, end: usize) -> Option<(f64, usize)> {
@@ -495,7 +511,41 @@ mod tests {
         assert!(!has_arrow_char("✅ ⇐ ← a->b".as_bytes()));
     }
 
+    /// The list prefix as it was read before it was done by bytes.
+    fn strip_list_prefix_by_chars(s: &str) -> &str {
+        let t = s.trim_start().trim_start_matches('>').trim_start();
+        let t = t.trim_start_matches(['-', '*', '+']).trim_start();
+        let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let t = if digits > 0 && t[digits..].starts_with(['.', ')']) {
+            t[digits + 1..].trim_start()
+        } else {
+            t
+        };
+        let t = t
+            .strip_prefix("[ ]")
+            .or_else(|| t.strip_prefix("[x]"))
+            .or_else(|| t.strip_prefix("[X]"))
+            .unwrap_or(t);
+        t.trim_start()
+    }
+
     proptest! {
+        #[test]
+        fn list_prefixes_are_stripped_as_before(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(" "), Just("\t"), Just("\u{b}"), Just("\u{c}"), Just("\r"),
+                    Just("\u{a0}"), Just("\u{2003}"), Just(">"), Just("-"), Just("*"),
+                    Just("+"), Just("12"), Just("."), Just(")"), Just("[ ]"), Just("[x]"),
+                    Just("[X]"), Just("a"), Just("é"),
+                ],
+                0..10,
+            )
+        ) {
+            let s: String = parts.concat();
+            prop_assert_eq!(strip_list_prefix(&s), strip_list_prefix_by_chars(&s));
+        }
+
         #[test]
         fn may_have_claims_misses_no_claim(
             parts in proptest::collection::vec(

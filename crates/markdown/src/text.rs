@@ -56,7 +56,7 @@ fn find_from(hay: &str, n: &[u8], from: usize) -> Option<usize> {
     let starts = h.len() - n.len() + 1; // candidate starts are below `starts`
     let mut i = from + k; // where the anchor of the next candidate may be
     while i < starts + k {
-        let p = h[i..starts + k].iter().position(|&b| b == anchor)?;
+        let p = position_of(&h[i..starts + k], anchor)?;
         let start = i + p - k;
         if same(&h[start..start + n.len()], n) {
             return Some(start);
@@ -71,11 +71,33 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// `hay.find(b)` for an ASCII byte: a plain loop, cheaper than `memchr` when the byte is
-/// near (as the `]` after a checkbox, or the `:` of a label).
+/// `hay.find(b)` for an ASCII byte (the `]` after a checkbox, the `:` of a label).
 pub(crate) fn find_byte(hay: &str, b: u8) -> Option<usize> {
     debug_assert!(b.is_ascii());
-    hay.bytes().position(|c| c == b)
+    position_of(hay.as_bytes(), b)
+}
+
+/// Where `x` first is in `h`, eight bytes at a time: cheaper than `memchr`'s set-up on the
+/// short lines of a plan, and than a byte-by-byte loop.
+fn position_of(h: &[u8], x: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(x);
+    let mut chunks = h.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default()) ^ pattern;
+        // Non-zero exactly when some byte of `word` is zero, that is some byte is `x`.
+        if word.wrapping_sub(ONES) & !word & HIGH != 0 {
+            return chunk.iter().position(|&b| b == x).map(|p| at + p);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == x)
+        .map(|p| at + p)
 }
 
 /// `hay.split_once(b)` for an ASCII byte.
@@ -421,6 +443,21 @@ mod tests {
             let mut out = String::from("Step 1-a/");
             slug_into(&h, max, &mut out);
             prop_assert_eq!(out, format!("Step 1-a/{}", ids::slug(&h, max)));
+        }
+    }
+
+    #[test]
+    fn bytes_are_found_where_they_first_are() {
+        let text = "ab\u{b}\tÊ:\u{b}Ê]x:é]\n-:";
+        for x in [b':', b']', b'\n', b'-', b'a', b'z', b'\t', 0x8A, 0xC3] {
+            for start in 0..text.len() {
+                let h = &text.as_bytes()[start..];
+                assert_eq!(
+                    position_of(h, x),
+                    h.iter().position(|&b| b == x),
+                    "{x} from {start}"
+                );
+            }
         }
     }
 
