@@ -140,12 +140,22 @@ fn strip_comments(content: &str, out: &mut ItemText) -> (String, Vec<(usize, usi
     let mut map: Vec<(usize, usize)> = Vec::new(); // (body offset, content offset)
     let mut consumed = 0;
     while let Some(p) = text::find(rest, "<!--") {
-        let Some(e) = text::find(&rest[p..], "-->") else {
+        // CommonMark 0.31: `<!-->` and `<!--->` are (empty) comments of their own; any
+        // other comment ends at the first `-->` after its opening `<!--`. `e` is where the
+        // closing `-->` starts, from `p`.
+        let e = if rest[p..].starts_with("<!-->") {
+            Some(2)
+        } else if rest[p..].starts_with("<!--->") {
+            Some(3)
+        } else {
+            text::find(&rest[p + 4..], "-->").map(|e| e + 4)
+        };
+        let Some(e) = e else {
             break;
         };
         map.push((body.len(), consumed));
         body.push_str(&rest[..p]);
-        let inner = rest[p + 4..p + e].trim();
+        let inner = rest.get(p + 4..p + e).unwrap_or("").trim();
         if let Some((k, v)) = inner.split_once(':') {
             let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
             if k == "id" && !v.is_empty() {
@@ -517,7 +527,14 @@ pub(crate) fn split_id(s: &str) -> (Option<(String, IdStrength)>, &str) {
                 .as_bytes()
                 .get(..kw.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(kw.as_bytes())),
-            Some(lower) => lower.starts_with(kw) && lower.is_char_boundary(kw.len()),
+            // The keyword is sliced off `t` below, so the same bytes of `t` must be it: a
+            // character whose lower case is shorter (the Kelvin sign `K` -> `k`) must not
+            // shift the cut into the middle of a character.
+            Some(lower) => {
+                lower.starts_with(kw)
+                    && t.get(..kw.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(kw))
+            }
         };
         if hit {
             let after = &t[kw.len()..];
@@ -772,6 +789,18 @@ fn expand_range(s: &str) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn odd_comments_and_case_folding_never_panic() {
+        // Found while speeding up the reader: `<!-->` is a whole (empty) comment, and the
+        // Kelvin sign lower-cases to a shorter `k`.
+        let it = parse_item("a <!--> b");
+        assert_eq!(it.title, "a  b");
+        let it = parse_item("a <!---> b <!-- id: x --> c");
+        assert_eq!(it.id.map(|(id, _)| id), Some("x".to_string()));
+        let _ = parse_item("tas\u{212A} 1");
+        let _ = parse_item("\u{212A}ask 7: Kelvin");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

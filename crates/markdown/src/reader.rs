@@ -347,7 +347,7 @@ fn add_item_task(
     let content_start = content_start.min(line_range.end);
     let content = &text[content_start..line_range.end];
     let it = inline::parse_item_in(content, scratch);
-    let status = status_of(Status::from_marker(marker), it.declared);
+    let status = Status::from_marker(marker).refined_by(it.declared);
     let idx = w.tasks.len();
     let id_strength = it.id.as_ref().map(|(_, s)| *s);
     let status_span = it.status_span.clone();
@@ -365,18 +365,6 @@ fn add_item_task(
     });
     w.ids.add(&mut w.tasks, &w.sections, idx, id_strength);
     idx
-}
-
-/// The checkbox decides; words and emoji refine an open checkbox (`[ ] ... IN PROGRESS`).
-/// An open checkbox that says DONE stays open: the checkbox wins, and lint says so.
-fn status_of(from_marker: Status, declared: Option<Declared>) -> Status {
-    if from_marker != Status::Todo {
-        return from_marker;
-    }
-    match declared.map(Declared::status) {
-        Some(Status::Done) | None => Status::Todo,
-        Some(s) => s,
-    }
 }
 
 /// Add the task an item's text describes, and give it back to finish (filled in place: a
@@ -466,7 +454,7 @@ fn add_heading(
             let content_start = lead_off + (lead.len() - after.trim_start().len());
             let content = &src.text[content_start..content_start + after.trim_start().len()];
             let it = inline::parse_item_in(content, scratch);
-            let status = status_of(st, it.declared);
+            let status = st.refined_by(it.declared);
             let idx = w.tasks.len();
             let id_strength = it.id.as_ref().map(|(_, s)| *s);
             let status_span = it.status_span.clone();
