@@ -1,7 +1,14 @@
 //! Checks and helpers both backends apply the same way.
 
 use crate::error::{Result, StoreError};
-use crate::model::Page;
+use std::collections::HashMap;
+
+use taskman_core::Status;
+
+use crate::model::{
+    ActionItem, ActionItemPatch, BlockedTask, Page, ProjectProgress, TaskPatch, TaskRecord,
+    status_from_str,
+};
 
 pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     StoreError::NotFound {
@@ -79,4 +86,110 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The task as `patch` would leave it (the title checked).
+pub(crate) fn patched_task(before: &TaskRecord, patch: &TaskPatch) -> Result<TaskRecord> {
+    let mut after = before.clone();
+    if let Some(v) = &patch.title {
+        check_name("task title", v)?;
+        after.title = v.clone();
+    }
+    if let Some(v) = patch.status {
+        after.status = v;
+    }
+    if let Some(v) = patch.priority {
+        after.priority = v;
+    }
+    if let Some(v) = &patch.owner {
+        after.owner = v.clone();
+    }
+    if let Some(v) = &patch.due {
+        after.due = v.clone();
+    }
+    if let Some(v) = &patch.notes {
+        after.notes = v.clone();
+    }
+    if let Some(v) = &patch.tags {
+        after.tags = v.clone();
+    }
+    Ok(after)
+}
+
+/// The action item as `patch` would leave it (the title checked).
+pub(crate) fn patched_item(before: &ActionItem, patch: &ActionItemPatch) -> Result<ActionItem> {
+    let mut after = before.clone();
+    if let Some(t) = &patch.title {
+        check_name("action item title", t)?;
+        after.title = t.clone();
+    }
+    if let Some(d) = patch.done {
+        after.done = d;
+    }
+    if let Some(o) = &patch.owner {
+        after.owner = o.clone();
+    }
+    if let Some(d) = &patch.due {
+        after.due = d.clone();
+    }
+    Ok(after)
+}
+
+/// Progress from (stored status, count) rows.
+pub(crate) fn progress_of(rows: impl IntoIterator<Item = (String, i64)>) -> ProjectProgress {
+    let mut p = ProjectProgress {
+        total: 0,
+        done: 0,
+        in_progress: 0,
+        blocked: 0,
+        deferred: 0,
+        cancelled: 0,
+        todo: 0,
+        percent: 0.0,
+    };
+    for (s, n) in rows {
+        p.total += n;
+        match status_from_str(&s) {
+            Some(Status::Done) => p.done += n,
+            Some(Status::InProgress) => p.in_progress += n,
+            Some(Status::Blocked) => p.blocked += n,
+            Some(Status::Deferred) => p.deferred += n,
+            Some(Status::Cancelled) => p.cancelled += n,
+            _ => p.todo += n,
+        }
+    }
+    p.percent = taskman_core::analysis::percent(p.done as usize, p.total as usize);
+    p
+}
+
+/// Each waiting task with the open tasks it waits on: its own open dependencies and its
+/// parents' (`open_deps`: task -> open prerequisites; `parent`: task -> parent).
+pub(crate) fn with_blockers(
+    items: Vec<TaskRecord>,
+    open_deps: &HashMap<i64, Vec<i64>>,
+    parent: &HashMap<i64, i64>,
+) -> Vec<BlockedTask> {
+    items
+        .into_iter()
+        .map(|t| {
+            let mut by: Vec<i64> = Vec::new();
+            let mut cur = Some(t.id);
+            while let Some(id) = cur {
+                by.extend(
+                    open_deps
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&d| d != t.id),
+                );
+                cur = parent.get(&id).copied();
+            }
+            by.sort_unstable();
+            by.dedup();
+            BlockedTask {
+                task: t,
+                blocked_by: by,
+            }
+        })
+        .collect()
 }

@@ -11,7 +11,10 @@ use super::event;
 use super::ops::get_project;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::rules::{changed_fields, check_name, check_version, not_found, paged};
+use crate::rules::{
+    changed_fields, check_name, check_version, not_found, paged, patched_task, progress_of,
+    with_blockers,
+};
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
 use crate::sync::Mergeable;
 
@@ -213,31 +216,7 @@ pub(crate) async fn update_task(
 ) -> Result<TaskRecord> {
     let before = get_task(c, id).await?;
     check_version("task", id, expected, before.version)?;
-    if let Some(t) = &patch.title {
-        check_name("task title", t)?;
-    }
-    let mut after = before.clone();
-    if let Some(v) = &patch.title {
-        after.title = v.clone();
-    }
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = patch.priority {
-        after.priority = v;
-    }
-    if let Some(v) = &patch.owner {
-        after.owner = v.clone();
-    }
-    if let Some(v) = &patch.due {
-        after.due = v.clone();
-    }
-    if let Some(v) = &patch.notes {
-        after.notes = v.clone();
-    }
-    if let Some(v) = &patch.tags {
-        after.tags = v.clone();
-    }
+    let after = patched_task(&before, patch)?;
     if after == before {
         return Ok(before);
     }
@@ -577,32 +556,11 @@ pub(crate) async fn progress(c: &mut PgConnection, project_id: i64) -> Result<Pr
         sqlx::query("SELECT status, count(*) FROM tasks WHERE project_id = $1 GROUP BY status")
             .bind(project_id)
             .fetch_all(&mut *c)
-            .await?;
-    let mut p = ProjectProgress {
-        total: 0,
-        done: 0,
-        in_progress: 0,
-        blocked: 0,
-        deferred: 0,
-        cancelled: 0,
-        todo: 0,
-        percent: 0.0,
-    };
-    for r in rows {
-        let s: String = r.try_get(0)?;
-        let n: i64 = r.try_get(1)?;
-        p.total += n;
-        match status_from_str(&s) {
-            Some(Status::Done) => p.done += n,
-            Some(Status::InProgress) => p.in_progress += n,
-            Some(Status::Blocked) => p.blocked += n,
-            Some(Status::Deferred) => p.deferred += n,
-            Some(Status::Cancelled) => p.cancelled += n,
-            _ => p.todo += n,
-        }
-    }
-    p.percent = taskman_core::analysis::percent(p.done as usize, p.total as usize);
-    Ok(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<(String, i64)>>>()?;
+    Ok(progress_of(rows))
 }
 
 pub(crate) async fn ready(
@@ -678,29 +636,7 @@ pub(crate) async fn blocked(c: &mut PgConnection, project_id: i64) -> Result<Vec
     {
         parent.insert(r.try_get(0)?, r.try_get(1)?);
     }
-    Ok(items
-        .into_iter()
-        .map(|t| {
-            let mut by: Vec<i64> = Vec::new();
-            let mut cur = Some(t.id);
-            while let Some(id) = cur {
-                by.extend(
-                    open_deps
-                        .get(&id)
-                        .into_iter()
-                        .flatten()
-                        .filter(|&&d| d != t.id),
-                );
-                cur = parent.get(&id).copied();
-            }
-            by.sort_unstable();
-            by.dedup();
-            BlockedTask {
-                task: t,
-                blocked_by: by,
-            }
-        })
-        .collect())
+    Ok(with_blockers(items, &open_deps, &parent))
 }
 
 // ---- plans

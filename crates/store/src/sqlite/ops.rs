@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::event;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-pub(crate) use crate::rules::{check_name, check_version, not_found, paged};
+pub(crate) use crate::rules::{check_name, check_version, not_found, paged, patched_item};
 
 const PROJECT_COLS: &str = "id, name, description, version, created_at, updated_at";
 
@@ -577,20 +577,7 @@ pub(crate) fn update_action_item(
 ) -> Result<ActionItem> {
     let before = get_item(c, id)?;
     check_version("action item", id, expected, before.version)?;
-    let mut after = before.clone();
-    if let Some(t) = &patch.title {
-        check_name("action item title", t)?;
-        after.title = t.clone();
-    }
-    if let Some(d) = patch.done {
-        after.done = d;
-    }
-    if let Some(o) = &patch.owner {
-        after.owner = o.clone();
-    }
-    if let Some(d) = &patch.due {
-        after.due = d.clone();
-    }
+    let after = patched_item(&before, patch)?;
     c.execute(
         "UPDATE action_items SET title = ?2, done = ?3, owner = ?4, due = ?5,
          version = version + 1, updated_at = ?6 WHERE id = ?1",

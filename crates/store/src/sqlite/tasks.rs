@@ -11,7 +11,10 @@ use super::event;
 use super::ops::get_project;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::rules::{changed_fields, check_name, check_version, fts_query, not_found, paged};
+use crate::rules::{
+    changed_fields, check_name, check_version, fts_query, not_found, paged, patched_task,
+    progress_of, with_blockers,
+};
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
 use crate::sync::Mergeable;
 
@@ -223,31 +226,7 @@ pub(crate) fn update_task(
 ) -> Result<TaskRecord> {
     let before = get_task(c, id)?;
     check_version("task", id, expected, before.version)?;
-    if let Some(t) = &patch.title {
-        check_name("task title", t)?;
-    }
-    let mut after = before.clone();
-    if let Some(v) = &patch.title {
-        after.title = v.clone();
-    }
-    if let Some(v) = patch.status {
-        after.status = v;
-    }
-    if let Some(v) = patch.priority {
-        after.priority = v;
-    }
-    if let Some(v) = &patch.owner {
-        after.owner = v.clone();
-    }
-    if let Some(v) = &patch.due {
-        after.due = v.clone();
-    }
-    if let Some(v) = &patch.notes {
-        after.notes = v.clone();
-    }
-    if let Some(v) = &patch.tags {
-        after.tags = v.clone();
-    }
+    let after = patched_task(&before, patch)?;
     if after == before {
         return Ok(before);
     }
@@ -554,32 +533,10 @@ pub(crate) fn progress(c: &Connection, project_id: i64) -> Result<ProjectProgres
     let mut st = c.prepare_cached(
         "SELECT status, count(*) FROM tasks WHERE project_id = ?1 GROUP BY status",
     )?;
-    let mut p = ProjectProgress {
-        total: 0,
-        done: 0,
-        in_progress: 0,
-        blocked: 0,
-        deferred: 0,
-        cancelled: 0,
-        todo: 0,
-        percent: 0.0,
-    };
-    for r in st.query_map([project_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (s, n) = r?;
-        p.total += n;
-        match status_from_str(&s) {
-            Some(Status::Done) => p.done += n,
-            Some(Status::InProgress) => p.in_progress += n,
-            Some(Status::Blocked) => p.blocked += n,
-            Some(Status::Deferred) => p.deferred += n,
-            Some(Status::Cancelled) => p.cancelled += n,
-            _ => p.todo += n,
-        }
-    }
-    p.percent = taskman_core::analysis::percent(p.done as usize, p.total as usize);
-    Ok(p)
+    let rows: Vec<(String, i64)> = st
+        .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(progress_of(rows))
 }
 
 /// Ready work of a project, in the order the plan engine gives: in progress first, then
@@ -646,29 +603,7 @@ pub(crate) fn blocked(c: &Connection, project_id: i64) -> Result<Vec<BlockedTask
         let (t, p) = r?;
         parent.insert(t, p);
     }
-    Ok(items
-        .into_iter()
-        .map(|t| {
-            let mut by: Vec<i64> = Vec::new();
-            let mut cur = Some(t.id);
-            while let Some(id) = cur {
-                by.extend(
-                    open_deps
-                        .get(&id)
-                        .into_iter()
-                        .flatten()
-                        .filter(|&&d| d != t.id),
-                );
-                cur = parent.get(&id).copied();
-            }
-            by.sort_unstable();
-            by.dedup();
-            BlockedTask {
-                task: t,
-                blocked_by: by,
-            }
-        })
-        .collect())
+    Ok(with_blockers(items, &open_deps, &parent))
 }
 
 // ---- plans
