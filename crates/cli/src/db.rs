@@ -53,14 +53,14 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    fn location(&self) -> Location {
+    pub fn location(&self) -> Location {
         self.db
             .as_deref()
             .filter(|s| !s.is_empty())
             .map_or_else(Location::default_sqlite, Location::parse)
     }
 
-    async fn open(&self) -> Result<Store> {
+    pub async fn open(&self) -> Result<Store> {
         let loc = self.location();
         let options = Options {
             durability: Durability::parse(&self.durability).unwrap_or_default(),

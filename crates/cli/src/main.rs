@@ -7,6 +7,7 @@ mod db;
 mod files;
 mod render;
 mod report;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,9 @@ enum Command {
     /// Import a plan file into the database; importing it again syncs the changes. Exits 1
     /// when the file and the database changed the same thing differently (a conflict).
     Import(db::ImportArgs),
+    /// Serve the HTTP API (`/api/v1`, `/health/live`) on the database. An empty database
+    /// gets an admin user and a one-time API key (`TASKMAN_BOOTSTRAP_TOKEN` sets it).
+    Serve(serve::ServeArgs),
     /// Import a plan file, then write the status changes made in the database back into
     /// it (atomic write, refused if the file changed on disk). Exits 1 on a conflict.
     Sync(db::SyncArgs),
@@ -219,6 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Format::Markdown => out.write_bytes(&doc.bytes)?,
             }
         }
+        Command::Serve(a) => serve::serve(&a)?,
         Command::Import(a) => return runtime()?.block_on(db::import(out, &a)),
         Command::Sync(a) => return runtime()?.block_on(db::sync(out, &a)),
         Command::SetStatus(a) => runtime()?.block_on(db::set_status(out, &a))?,

@@ -1,0 +1,107 @@
+//! API keys: `tm_<prefix>_<secret>`. The store keeps the prefix (to find the key) and a
+//! SHA-256 of the whole key, never the key: keys are 128 random bits, so a fast hash is
+//! enough (a slow password hash guards against guessing, which such keys rule out).
+
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+use taskman_store::{Role, User};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A new key: (the key to hand out once, its prefix, its hash).
+pub fn new_key() -> Result<(String, String, String), String> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("tm_{}_{}", &hex[..8], &hex[8..]);
+    let (prefix, hash) = prefix_and_hash(&key).ok_or("malformed key")?;
+    Ok((key, prefix, hash))
+}
+
+/// The prefix and hash of a key as written, `None` when it is not shaped like one.
+pub fn prefix_and_hash(key: &str) -> Option<(String, String)> {
+    let rest = key.strip_prefix("tm_")?;
+    let (prefix, secret) = rest.split_once('_')?;
+    if prefix.len() != 8 || secret.len() < 16 {
+        return None;
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    Some((
+        prefix.to_string(),
+        digest.iter().map(|b| format!("{b:02x}")).collect(),
+    ))
+}
+
+/// Equal in time independent of where the first difference is.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Who is calling, set by [`require_key`] for the handlers.
+#[derive(Debug, Clone)]
+pub struct Caller(pub User);
+
+impl Caller {
+    pub fn actor(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// Middleware: a valid, unrevoked key is required (401 otherwise); viewers may only read
+/// (403 on anything else).
+pub async fn require_key(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
+    let (prefix, hash) = prefix_and_hash(given)
+        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
+    let (key, user) = state
+        .store
+        .api_key_by_prefix(&prefix)
+        .await?
+        .filter(|(k, _)| k.revoked_at.is_none() && same(&k.hash, &hash))
+        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
+    let _ = key;
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if user.role == Role::Viewer && !reads {
+        return Err(ApiError::Forbidden(format!(
+            "{} has the viewer role and may only read",
+            user.name
+        )));
+    }
+    req.extensions_mut().insert(Caller(user));
+    Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_by_prefix_and_checked_by_hash() {
+        let (key, prefix, hash) = new_key().unwrap();
+        assert!(key.starts_with(&format!("tm_{prefix}_")));
+        assert_eq!(prefix_and_hash(&key).unwrap(), (prefix, hash.clone()));
+        let mut other = key.clone();
+        other.pop();
+        other.push('z');
+        assert_ne!(prefix_and_hash(&other).unwrap().1, hash);
+        assert_eq!(prefix_and_hash("Bearer nonsense"), None);
+    }
+}

@@ -1,0 +1,172 @@
+//! Every error the API sends is an RFC 9457 problem: `application/problem+json` with
+//! `type`, `title`, `status` and `detail`. Storage errors are mapped here, where the HTTP
+//! meaning is decided; internal detail is never sent.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use taskman_store::StoreError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+/// An error as the API reports it. Each variant names its status.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request cannot be read (malformed JSON, a bad query string).
+    BadRequest(String),
+    /// 401: no valid API key.
+    Unauthorized(String),
+    /// 403: the key's role may not do this.
+    Forbidden(String),
+    /// 404.
+    NotFound(String),
+    /// 409: the change conflicts with the stored state (duplicate, cycle, stale version
+    /// without If-Match).
+    Conflict(String),
+    /// 412: If-Match named another version.
+    PreconditionFailed(String),
+    /// 413: the body is over the limit.
+    PayloadTooLarge(String),
+    /// 415: the body is not of a type the route takes.
+    UnsupportedMediaType(String),
+    /// 422: well-formed but not acceptable (wrong types, unknown fields, empty title).
+    Unprocessable(String),
+    /// 503: the database cannot be reached.
+    Unavailable(String),
+    /// 500: logged, never detailed to the client.
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use ApiError::*;
+        match self {
+            BadRequest(d) => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+                d.clone(),
+            ),
+            Unauthorized(d) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                d.clone(),
+            ),
+            Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", d.clone()),
+            NotFound(d) => (StatusCode::NOT_FOUND, "not-found", "Not found", d.clone()),
+            Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", d.clone()),
+            PreconditionFailed(d) => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+                d.clone(),
+            ),
+            PayloadTooLarge(d) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                d.clone(),
+            ),
+            UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                d.clone(),
+            ),
+            Unprocessable(d) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid request",
+                d.clone(),
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the database cannot be reached; try again".into(),
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "an internal error occurred".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind, title, detail) = self.parts();
+        if let ApiError::Internal(d) | ApiError::Unavailable(d) = &self {
+            eprintln!("taskman api: {status}: {d}");
+        }
+        let body = Problem {
+            kind: format!("https://taskman.dev/problems/{kind}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+        };
+        let mut res = (status, Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            StoreError::VersionConflict { .. }
+            | StoreError::AlreadyExists(_)
+            | StoreError::Cycle(_) => ApiError::Conflict(e.to_string()),
+            StoreError::Invalid(d) => ApiError::Unprocessable(d),
+            StoreError::Unavailable(d) => ApiError::Unavailable(d),
+            StoreError::Migration(d) | StoreError::Database(d) => ApiError::Internal(d),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("send the body as application/json".into())
+            }
+            JsonRejection::JsonDataError(e) => ApiError::Unprocessable(e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(e.body_text()),
+            JsonRejection::BytesRejection(e) => {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!(
+                        "the body is over the limit of {} bytes",
+                        crate::BODY_LIMIT
+                    ))
+                } else {
+                    ApiError::BadRequest(e.body_text())
+                }
+            }
+            other => ApiError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        ApiError::BadRequest(r.body_text())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
