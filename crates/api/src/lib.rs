@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use taskman_store::{Role, Store};
 
 pub use error::{ApiError, Problem};
@@ -23,6 +23,17 @@ pub use error::{ApiError, Problem};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+}
+
+impl AppState {
+    /// Today in UTC (`YYYY-MM-DD`), for completion notes written into a plan.
+    pub fn store_today(&self) -> String {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let (y, m, d) = taskman_store::civil_date(secs.div_euclid(86_400));
+        format!("{y:04}-{m:02}-{d:02}")
+    }
 }
 
 /// Request bodies above this are refused (413).
@@ -48,6 +59,18 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/projects/{id}/progress", get(routes::progress))
         .route("/projects/{id}/ready", get(routes::ready))
         .route("/projects/{id}/blocked", get(routes::blocked))
+        .route(
+            "/projects/{id}/plans",
+            get(routes::list_plans).post(routes::upload_plan),
+        )
+        .route("/plans/{id}/versions", get(routes::plan_versions))
+        .route("/plans/{id}/markdown", get(routes::plan_markdown))
+        .route("/tasks/{id}/dependencies", post(routes::add_dependency))
+        .route(
+            "/tasks/{id}/dependencies/{dep}",
+            axum::routing::delete(routes::remove_dependency),
+        )
+        .route("/events", get(routes::events))
         .route(
             "/tasks/{id}",
             get(routes::get_task)

@@ -383,3 +383,155 @@ pub async fn ready(
 pub async fn blocked(State(s): State<AppState>, Id(id): Id) -> ApiResult<Response> {
     Ok(Json(s.store.blocked(id).await?).into_response())
 }
+
+// ---- plans
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanName {
+    /// The plan's name in the project (a file name); uploading the same name again syncs.
+    name: String,
+}
+
+/// `POST /projects/{id}/plans?name=...` with a `text/markdown` body: import or sync, and
+/// the change report.
+pub async fn upload_plan(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Id(project): Id,
+    query: Result<Query<PlanName>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !media.starts_with("text/markdown") && !media.starts_with("text/plain") {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the plan as text/markdown".into(),
+        ));
+    }
+    if q.name.trim().is_empty() {
+        return Err(ApiError::Unprocessable("name must not be empty".into()));
+    }
+    let report = s
+        .store
+        .import_plan(c.actor(), project, &q.name, body.to_vec())
+        .await?;
+    let status = if report.version == 1 && report.new_version {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)).into_response())
+}
+
+pub async fn list_plans(State(s): State<AppState>, Id(project): Id) -> ApiResult<Response> {
+    Ok(Json(s.store.list_plans(project).await?).into_response())
+}
+
+pub async fn plan_versions(State(s): State<AppState>, Id(plan): Id) -> ApiResult<Response> {
+    Ok(Json(s.store.plan_versions(plan).await?).into_response())
+}
+
+/// The newest text of the plan with the database's statuses written in, through the plan
+/// engine's byte-exact writer (a task whose status the text already shows is untouched).
+pub async fn plan_markdown(State(s): State<AppState>, Id(plan): Id) -> ApiResult<Response> {
+    let source = s.store.plan_source(plan, None).await?;
+    let stored = s.store.load_plan(plan).await?;
+    let mut bytes = source;
+    let today = &s.store_today();
+    for t in &stored.tasks {
+        let doc = taskman_markdown::parse(&bytes);
+        let Some(i) = doc.plan.find(&t.id) else {
+            continue;
+        };
+        if doc.plan.tasks[i].status != t.status
+            && let Ok(new) = taskman_markdown::set_status(&doc, &t.id, t.status, today)
+        {
+            bytes = new;
+        }
+    }
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/markdown; charset=utf-8"),
+    );
+    Ok(res)
+}
+
+// ---- dependencies
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyIn {
+    depends_on: i64,
+}
+
+pub async fn add_dependency(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Id(task): Id,
+    Body(d): Body<DependencyIn>,
+) -> ApiResult<Response> {
+    let t = s
+        .store
+        .add_dependency(c.actor(), task, d.depends_on)
+        .await?;
+    Ok(with_etag(t.version, &t))
+}
+
+pub async fn remove_dependency(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    path: Result<Path<(i64, i64)>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<Response> {
+    let Path((task, dep)) =
+        path.map_err(|e| ApiError::BadRequest(format!("ids are numbers: {}", e.body_text())))?;
+    let t = s.store.remove_dependency(c.actor(), task, dep).await?;
+    Ok(with_etag(t.version, &t))
+}
+
+// ---- events
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    project: Option<i64>,
+    task: Option<i64>,
+    actor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cursor: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub async fn events(
+    State(s): State<AppState>,
+    query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::Unprocessable("limit must be 1 to 1000".into()));
+    }
+    let page = s
+        .store
+        .events(
+            &taskman_store::EventFilter {
+                project_id: q.project,
+                task_id: q.task,
+                actor: q.actor,
+                since: q.since,
+                until: q.until,
+            },
+            PageRequest {
+                after: q.cursor,
+                limit,
+            },
+        )
+        .await?;
+    Ok(Json(page).into_response())
+}

@@ -396,3 +396,189 @@ async fn task_lists_filter_and_page_with_a_cursor() {
         .unwrap();
     assert_eq!(r.as_array().unwrap().len(), 5);
 }
+
+const SEED: &[u8] = include_bytes!("../../../tests/fixtures/seeds/000_5a8b8b0b125d8697.txt");
+
+#[tokio::test]
+async fn plans_upload_sync_and_download_with_the_databases_changes() {
+    let s = Server::start().await;
+    s.post("/api/v1/projects", json!({"name": "p"}))
+        .send()
+        .await
+        .unwrap();
+    let upload = |body: Vec<u8>, media: &'static str| {
+        s.http
+            .post(s.url("/api/v1/projects/1/plans?name=plan.md"))
+            .bearer_auth(ADMIN)
+            .header("content-type", media)
+            .body(body)
+            .send()
+    };
+    let res = upload(SEED.to_vec(), "text/markdown").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["tasks"], 105, "seed 000 has 105 tasks");
+    let plan = r["plan_id"].as_i64().unwrap();
+    let res = upload(SEED.to_vec(), "text/markdown").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["new_version"], false);
+    let res = upload(SEED.to_vec(), "application/json").await.unwrap();
+    assert_eq!(problem(res).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Step 12 is open in the file; mark it done through the API.
+    let page: Value = s
+        .get("/api/v1/projects/1/tasks?status=todo&limit=200")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let step12 = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "Step 12")
+        .unwrap()
+        .clone();
+    assert_eq!(step12["status"], "todo");
+    let res = s
+        .patch(
+            &format!("/api/v1/tasks/{}", step12["id"]),
+            json!({"status": "done"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let md = s
+        .get(&format!("/api/v1/plans/{plan}/markdown"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let doc = taskman_markdown::parse(&md);
+    let i = doc.plan.find("Step 12").unwrap();
+    assert_eq!(doc.plan.tasks[i].status, taskman_core::Status::Done);
+    let changed: Vec<usize> = SEED
+        .split(|&b| b == b'\n')
+        .zip(md.split(|&b| b == b'\n'))
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(n, _)| n + 1)
+        .collect();
+    assert_eq!(
+        changed,
+        vec![doc.plan.tasks[i].line as usize],
+        "only Step 12's line"
+    );
+
+    let versions: Value = s
+        .get(&format!("/api/v1/plans/{plan}/versions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 1);
+
+    // The audit log has the change, with the values before and after.
+    let ev: Value = s
+        .get(&format!("/api/v1/events?task={}", step12["id"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = ev["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "task.status_changed");
+    assert_eq!(last["actor"], "admin");
+    assert_eq!(
+        (
+            last["before"]["status"].clone(),
+            last["after"]["status"].clone()
+        ),
+        (json!("todo"), json!("done"))
+    );
+}
+
+#[tokio::test]
+async fn a_dependency_that_closes_a_cycle_is_refused_naming_it() {
+    let s = Server::start().await;
+    s.post("/api/v1/projects", json!({"name": "p"}))
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for t in ["a", "b", "c"] {
+        let v: Value = s
+            .post("/api/v1/projects/1/tasks", json!({"title": t}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    for (t, d) in [(ids[1], ids[0]), (ids[2], ids[1])] {
+        let res = s
+            .post(
+                &format!("/api/v1/tasks/{t}/dependencies"),
+                json!({"depends_on": d}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let res = s
+        .post(
+            &format!("/api/v1/tasks/{}/dependencies", ids[0]),
+            json!({"depends_on": ids[2]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem(res).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let cycle = format!("{} -> {} -> {} -> {}", ids[0], ids[2], ids[1], ids[0]);
+    assert!(body["detail"].as_str().unwrap().contains(&cycle), "{body}");
+
+    let ready: Value = s
+        .get("/api/v1/projects/1/ready")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.as_array().unwrap().len(),
+        1,
+        "only a has nothing to wait on"
+    );
+    let res = s
+        .http
+        .delete(s.url(&format!("/api/v1/tasks/{}/dependencies/{}", ids[2], ids[1])))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let ready: Value = s
+        .get("/api/v1/projects/1/ready")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready.as_array().unwrap().len(), 2);
+}

@@ -23,7 +23,7 @@ pub mod sync;
 
 use std::path::{Path, PathBuf};
 
-pub use clock::Clock;
+pub use clock::{Clock, civil_date};
 pub use error::{Result, StoreError};
 pub use migrate::Applied;
 pub use model::*;
