@@ -441,19 +441,26 @@ pub async fn plan_versions(State(s): State<AppState>, Id(plan): Id) -> ApiResult
 pub async fn plan_markdown(State(s): State<AppState>, Id(plan): Id) -> ApiResult<Response> {
     let source = s.store.plan_source(plan, None).await?;
     let stored = s.store.load_plan(plan).await?;
-    let mut bytes = source;
     let today = &s.store_today();
-    for t in &stored.tasks {
-        let doc = taskman_markdown::parse(&bytes);
-        let Some(i) = doc.plan.find(&t.id) else {
-            continue;
-        };
-        if doc.plan.tasks[i].status != t.status
-            && let Ok(new) = taskman_markdown::set_status(&doc, &t.id, t.status, today)
-        {
-            bytes = new;
+    // Parse once to find the tasks whose status differs; the text is parsed again only
+    // after each edit (the writer needs the spans of the current bytes).
+    let mut doc = taskman_markdown::parse(&source);
+    let differ: Vec<_> = stored
+        .tasks
+        .iter()
+        .filter(|t| {
+            doc.plan
+                .find(&t.id)
+                .is_some_and(|i| doc.plan.tasks[i].status != t.status)
+        })
+        .map(|t| (t.id.clone(), t.status))
+        .collect();
+    for (id, status) in differ {
+        if let Ok(new) = taskman_markdown::set_status(&doc, &id, status, today) {
+            doc = taskman_markdown::parse(&new);
         }
     }
+    let bytes = doc.bytes;
     let mut res = bytes.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
