@@ -56,6 +56,20 @@ impl Server {
             .json(&body)
     }
 
+    /// A POST with a body as given (not JSON-encoded) and its media type.
+    fn post_raw(
+        &self,
+        path: &str,
+        media: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(ADMIN)
+            .header("content-type", media)
+            .body(body)
+    }
+
     fn patch(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
         self.http
             .patch(self.url(path))
@@ -174,11 +188,7 @@ async fn clients_mistakes_are_4xx_problems() {
         "empty name"
     );
     let res = s
-        .http
-        .post(s.url("/api/v1/projects"))
-        .bearer_auth(ADMIN)
-        .header("content-type", "application/json")
-        .body("{\"name\": ")
+        .post_raw("/api/v1/projects", "application/json", "{\"name\": ")
         .send()
         .await
         .unwrap();
@@ -188,31 +198,27 @@ async fn clients_mistakes_are_4xx_problems() {
         "malformed JSON"
     );
     let res = s
-        .http
-        .post(s.url("/api/v1/projects"))
-        .bearer_auth(ADMIN)
-        .header("content-type", "text/plain")
-        .body("name=p")
+        .post_raw("/api/v1/projects", "text/plain", "name=p")
         .send()
         .await
         .unwrap();
     assert_eq!(problem(res).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let res = s
-        .http
-        .post(s.url("/api/v1/projects"))
-        .bearer_auth(ADMIN)
-        .header("content-type", "application/json")
-        .body(vec![b' '; taskman_api::BODY_LIMIT + 1])
+        .post_raw(
+            "/api/v1/projects",
+            "application/json",
+            vec![b' '; taskman_api::BODY_LIMIT + 1],
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(problem(res).await.0, StatusCode::PAYLOAD_TOO_LARGE);
     let res = s
-        .http
-        .post(s.url("/api/v1/projects"))
-        .bearer_auth(ADMIN)
-        .header("content-type", "application/json")
-        .body(vec![b'"', 0xff, 0xfe, b'"'])
+        .post_raw(
+            "/api/v1/projects",
+            "application/json",
+            vec![b'"', 0xff, 0xfe, b'"'],
+        )
         .send()
         .await
         .unwrap();

@@ -23,6 +23,23 @@ pub struct Mergeable {
 }
 
 impl Mergeable {
+    /// From the stored columns (status as text, priority as rank).
+    pub fn from_columns(
+        title: String,
+        status: &str,
+        priority: Option<i64>,
+        owner: Option<String>,
+        due: Option<String>,
+    ) -> Mergeable {
+        Mergeable {
+            title,
+            status: crate::model::status_from_str(status).unwrap_or(Status::Todo),
+            priority: crate::model::priority_from_rank(priority),
+            owner,
+            due,
+        }
+    }
+
     pub fn of_record(t: &crate::model::TaskRecord) -> Mergeable {
         Mergeable {
             title: t.title.clone(),

@@ -13,7 +13,7 @@ use super::event;
 use super::ops::get_project;
 use super::tasks::{load_sections, set_tags};
 use crate::error::Result;
-use crate::model::{priority_from_rank, priority_rank, status_from_str};
+use crate::model::priority_rank;
 use crate::stored::{PlanMeta, SectionRow, lineage_of, match_sections, task_columns};
 use crate::sync::{Mergeable, StoredTask, SyncReport, plan_sync, read_base, stored_base};
 
@@ -509,13 +509,13 @@ async fn stored_tasks(c: &mut PgConnection, plan_id: i64) -> Result<Vec<Stored>>
         .map(|r| {
             let status: String = r.try_get(4)?;
             let base: Option<String> = r.try_get(8)?;
-            let current = Mergeable {
-                title: r.try_get(3)?,
-                status: status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
-                priority: priority_from_rank(r.try_get(5)?),
-                owner: r.try_get(6)?,
-                due: r.try_get(7)?,
-            };
+            let current = Mergeable::from_columns(
+                r.try_get(3)?,
+                &status,
+                r.try_get(5)?,
+                r.try_get(6)?,
+                r.try_get(7)?,
+            );
             let key: String = r.try_get(1)?;
             Ok(Stored {
                 task: StoredTask {
@@ -746,13 +746,13 @@ pub(crate) async fn quick_sync(
             .push(crate::quick::Row {
                 id: r.try_get(1)?,
                 key: r.try_get(2)?,
-                current: Mergeable {
-                    title: r.try_get(3)?,
-                    status: status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
-                    priority: priority_from_rank(r.try_get(5)?),
-                    owner: r.try_get(6)?,
-                    due: r.try_get(7)?,
-                },
+                current: Mergeable::from_columns(
+                    r.try_get(3)?,
+                    &status,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                ),
                 base: r.try_get(8)?,
                 data: r.try_get(9)?,
             });

@@ -353,13 +353,7 @@ fn stored_tasks(c: &Connection, plan_id: i64) -> Result<Vec<Stored>> {
     let rows = st.query_map([plan_id], |r| {
         let status: String = r.get(4)?;
         let base: Option<String> = r.get(8)?;
-        let current = Mergeable {
-            title: r.get(3)?,
-            status: crate::model::status_from_str(&status).unwrap_or(taskman_core::Status::Todo),
-            priority: crate::model::priority_from_rank(r.get(5)?),
-            owner: r.get(6)?,
-            due: r.get(7)?,
-        };
+        let current = Mergeable::from_columns(r.get(3)?, &status, r.get(5)?, r.get(6)?, r.get(7)?);
         let key: String = r.get(1)?;
         Ok(Stored {
             task: StoredTask {
@@ -559,14 +553,13 @@ pub(crate) fn quick_sync(
             crate::quick::Row {
                 id: r.get(1)?,
                 key: r.get(2)?,
-                current: Mergeable {
-                    title: r.get(3)?,
-                    status: crate::model::status_from_str(&status)
-                        .unwrap_or(taskman_core::Status::Todo),
-                    priority: crate::model::priority_from_rank(r.get(5)?),
-                    owner: r.get(6)?,
-                    due: r.get(7)?,
-                },
+                current: Mergeable::from_columns(
+                    r.get(3)?,
+                    &status,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ),
                 base: r.get(8)?,
                 data: r.get(9)?,
             },
