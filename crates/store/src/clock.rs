@@ -64,6 +64,43 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
 /// `2026-11-22T11:00:00.5+01:00`) in the stored form (`2026-11-22T10:00:00.500Z`), so that
 /// comparing stored text compares instants. `None` when it is not RFC 3339.
 pub fn normalize(ts: &str) -> Option<String> {
+    instant(ts).map(|(secs, millis)| rfc3339(secs, millis))
+}
+
+/// `ts` moved by `secs` seconds (earlier when negative), in the stored form; `None` when
+/// `ts` is not RFC 3339.
+pub(crate) fn shifted(ts: &str, secs: i64) -> Option<String> {
+    instant(ts).map(|(s, millis)| rfc3339(s + secs, millis))
+}
+
+/// True for a calendar date written `YYYY-MM-DD` (a day that exists: no 2026-02-30).
+pub(crate) fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = &b[r];
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| std::str::from_utf8(d).ok()?.parse().ok())?
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// Seconds since 1970 and milliseconds of an RFC 3339 time (or a bare date: its midnight UTC).
+fn instant(ts: &str) -> Option<(i64, u32)> {
     let b = ts.trim().as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let s = std::str::from_utf8(b.get(r)?).ok()?;
@@ -81,7 +118,7 @@ pub fn normalize(ts: &str) -> Option<String> {
     }
     let days = days_from_civil(y, mo, d);
     if b.len() == 10 {
-        return Some(rfc3339(days * 86_400, 0));
+        return Some((days * 86_400, 0));
     }
     if !matches!(b.get(10), Some(b'T' | b't' | b' '))
         || b.get(13) != Some(&b':')
@@ -115,10 +152,7 @@ pub fn normalize(ts: &str) -> Option<String> {
         }
         _ => return None,
     };
-    Some(rfc3339(
-        days * 86_400 + h * 3600 + mi * 60 + s - offset,
-        millis,
-    ))
+    Some((days * 86_400 + h * 3600 + mi * 60 + s - offset, millis))
 }
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
@@ -157,6 +191,45 @@ mod tests {
         assert_eq!(normalize("yesterday"), None);
         assert_eq!(normalize("2026-13-01"), None);
         assert_eq!(normalize("2026-11-22T10:00"), None);
+    }
+
+    #[test]
+    fn times_shift_across_days_and_years() {
+        use super::shifted;
+        assert_eq!(
+            shifted("2026-11-22T10:00:00.250Z", -86_400).unwrap(),
+            "2026-11-21T10:00:00.250Z"
+        );
+        assert_eq!(
+            shifted("2027-01-01T00:00:30.000Z", -60).unwrap(),
+            "2026-12-31T23:59:30.000Z"
+        );
+        assert_eq!(shifted("now", 1), None);
+    }
+
+    #[test]
+    fn only_days_that_exist_are_dates() {
+        use super::is_date;
+        for ok in ["2026-11-23", "2024-02-29", "2000-02-29", "2026-12-31"] {
+            assert!(is_date(ok), "{ok}");
+        }
+        for bad in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-11-00",
+            "2026-1-05",
+            "26-11-23",
+            "2026/11/23",
+            "2026-11-23T00:00:00Z",
+            "next week",
+            "+026-11-23",
+            "",
+        ] {
+            assert!(!is_date(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod clock;
 mod error;
+mod idempotency;
 pub mod migrate;
 mod model;
 pub mod postgres;
@@ -314,6 +315,17 @@ impl Store {
     ) -> Result<TaskRecord> {
         both!(self.update_task(actor, id, expected, patch))
     }
+    /// Apply every change as [`Store::update_task`] would, in order, all or nothing: when
+    /// one fails (`NotFound`, `VersionConflict`, `Invalid` naming the change and task) no
+    /// task is changed and no event written. The tasks as changed, in the order given; at
+    /// most 1000 changes.
+    pub async fn update_tasks(
+        &self,
+        actor: &str,
+        changes: Vec<TaskChange>,
+    ) -> Result<Vec<TaskRecord>> {
+        both!(self.update_tasks(actor, changes))
+    }
     pub async fn delete_task(&self, actor: &str, id: i64, expected: Option<i64>) -> Result<()> {
         both!(self.delete_task(actor, id, expected))
     }
@@ -404,6 +416,20 @@ impl Store {
     pub async fn list_sprints(&self, project_id: i64) -> Result<Vec<Sprint>> {
         both!(self.list_sprints(project_id))
     }
+    pub async fn get_sprint(&self, id: i64) -> Result<Sprint> {
+        both!(self.get_sprint(id))
+    }
+    /// Apply `patch` if the sprint is still at version `expected` (`None`: whatever
+    /// version), checked as [`Store::create_sprint`] checks a new one.
+    pub async fn update_sprint(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        patch: SprintPatch,
+    ) -> Result<Sprint> {
+        both!(self.update_sprint(actor, id, expected, patch))
+    }
     /// Add a task to the sprint (`add`) or take it out.
     pub async fn sprint_task(
         &self,
@@ -434,6 +460,19 @@ impl Store {
     pub async fn list_action_lists(&self, project_id: Option<i64>) -> Result<Vec<ActionList>> {
         both!(self.list_action_lists(project_id))
     }
+    /// The list with its items.
+    pub async fn get_action_list(&self, id: i64) -> Result<ActionList> {
+        both!(self.get_action_list(id))
+    }
+    pub async fn rename_action_list(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        name: &str,
+    ) -> Result<ActionList> {
+        both!(self.rename_action_list(actor, id, expected, name))
+    }
     pub async fn delete_action_list(&self, actor: &str, id: i64) -> Result<()> {
         both!(self.delete_action_list(actor, id))
     }
@@ -463,6 +502,37 @@ impl Store {
         expected: Option<i64>,
     ) -> Result<()> {
         both!(self.delete_action_item(actor, id, expected))
+    }
+
+    /// Claim idempotency key `key` of user `user_id` for a request whose method, path and
+    /// body hash to `fingerprint`, atomically (across servers too):
+    /// [`IdempotencyBegin::Started`] when the key is free (never used, used more than 24
+    /// hours ago, or claimed more than 60 seconds ago and never finished);
+    /// [`IdempotencyBegin::Replay`] when the same request finished; `Mismatch` when the key
+    /// belongs to another request; `InFlight` when the same request is still being carried
+    /// out. Deletes a few expired keys on the way. Not recorded in the event log.
+    pub async fn idempotency_begin(
+        &self,
+        user_id: i64,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<IdempotencyBegin> {
+        both!(self.idempotency_begin(user_id, key, fingerprint))
+    }
+    /// Keep the response of a started request; its retries get it again. `NotFound` when
+    /// the key is not in flight (abandoned, expired, or finished already).
+    pub async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<()> {
+        both!(self.idempotency_finish(user_id, key, response))
+    }
+    /// Release a key still in flight (the request failed, say with a 5xx), so a retry
+    /// starts afresh. A finished key is left alone.
+    pub async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<()> {
+        both!(self.idempotency_abandon(user_id, key))
     }
 }
 

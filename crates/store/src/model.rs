@@ -111,6 +111,15 @@ impl TaskPatch {
     }
 }
 
+/// One task's change in a bulk update: `patch` applied if the task is still at version
+/// `expected` (`None`: whatever version).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TaskChange {
+    pub id: i64,
+    pub expected: Option<i64>,
+    pub patch: TaskPatch,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
     pub project_id: Option<i64>,
@@ -216,6 +225,16 @@ pub struct NewSprint {
     pub goal: String,
 }
 
+/// A change to a sprint; `None` leaves a field alone. Checked as a new sprint is: a name,
+/// dates as `YYYY-MM-DD`, the end not before the start.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SprintPatch {
+    pub name: Option<String>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub goal: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionList {
     pub id: i64,
@@ -293,6 +312,29 @@ pub struct ApiKey {
     pub hash: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+}
+
+/// A response kept under an idempotency key, to be sent again, byte for byte, when the
+/// same request is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub etag: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What claiming an idempotency key found (see `Store::idempotency_begin`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key is this request's now: carry it out, then finish (or abandon) the key.
+    Started,
+    /// The same request was carried out before: send its response again.
+    Replay(StoredResponse),
+    /// The key was used for a different request (method, path or body).
+    Mismatch,
+    /// The same request is being carried out right now.
+    InFlight,
 }
 
 /// Parse a status as stored (`todo`, `in_progress`, ...).

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use taskman_core::Status;
 
+use crate::clock::is_date;
 use crate::model::{
-    ActionItem, ActionItemPatch, BlockedTask, Page, ProjectProgress, TaskPatch, TaskRecord,
-    status_from_str,
+    ActionItem, ActionItemPatch, BlockedTask, Page, ProjectProgress, Sprint, SprintPatch,
+    TaskPatch, TaskRecord, status_from_str,
 };
 
 pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
@@ -22,6 +23,71 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
         return Err(StoreError::Invalid(format!("{what} must not be empty")));
     }
     Ok(())
+}
+
+/// A sprint's name and dates, checked the same way when it is created and when it changes.
+pub(crate) fn check_sprint(name: &str, starts_on: &str, ends_on: &str) -> Result<()> {
+    check_name("sprint name", name)?;
+    for (what, d) in [("start", starts_on), ("end", ends_on)] {
+        if !is_date(d) {
+            return Err(StoreError::Invalid(format!(
+                "sprint {what} {d:?} is not a date (YYYY-MM-DD)"
+            )));
+        }
+    }
+    if ends_on < starts_on {
+        return Err(StoreError::Invalid(format!(
+            "sprint ends ({ends_on}) before it starts ({starts_on})"
+        )));
+    }
+    Ok(())
+}
+
+/// The sprint as `patch` would leave it, checked as a new sprint is. Only what the patch
+/// touches is checked (a new name; both dates when either changes), so a sprint stored
+/// before dates were checked can still have its goal edited.
+pub(crate) fn patched_sprint(before: &Sprint, patch: &SprintPatch) -> Result<Sprint> {
+    let mut after = before.clone();
+    if let Some(v) = &patch.name {
+        check_name("sprint name", v)?;
+        after.name = v.clone();
+    }
+    if let Some(v) = &patch.starts_on {
+        after.starts_on = v.clone();
+    }
+    if let Some(v) = &patch.ends_on {
+        after.ends_on = v.clone();
+    }
+    if let Some(v) = &patch.goal {
+        after.goal = v.clone();
+    }
+    if patch.starts_on.is_some() || patch.ends_on.is_some() {
+        check_sprint(&after.name, &after.starts_on, &after.ends_on)?;
+    }
+    Ok(after)
+}
+
+/// Most changes one bulk task update takes.
+pub(crate) const MAX_BULK: usize = 1000;
+
+pub(crate) fn check_bulk(n: usize) -> Result<()> {
+    if n > MAX_BULK {
+        return Err(StoreError::Invalid(format!(
+            "{n} task changes in one update; at most {MAX_BULK}"
+        )));
+    }
+    Ok(())
+}
+
+/// The error of change `index` (0-based) of a bulk update, naming the task where the
+/// error does not already (`NotFound` and `VersionConflict` carry its id).
+pub(crate) fn in_bulk(index: usize, id: i64, e: StoreError) -> StoreError {
+    let at = |m: String| format!("change {} (task {id}): {m}", index + 1);
+    match e {
+        StoreError::Invalid(m) => StoreError::Invalid(at(m)),
+        StoreError::Database(m) => StoreError::Database(at(m)),
+        e => e,
+    }
 }
 
 /// A change made against version `expected` of something now at `current` is refused.

@@ -23,8 +23,9 @@ use sqlx::{AssertSqlSafe, Connection as _};
 use taskman_core::{Analysis, Plan, Priority, Status};
 use taskman_store::sync::{Conflict, Renamed, StatusChange, SyncReport};
 use taskman_store::{
-    ActionItemPatch, Clock, Event, EventFilter, Location, NewSprint, NewTask, Options, PageRequest,
-    Project, ProjectPatch, Role, Store, StoreError, TaskFilter, TaskPatch, TaskRecord, migrate,
+    ActionItemPatch, Clock, Event, EventFilter, IdempotencyBegin, Location, NewSprint, NewTask,
+    Options, PageRequest, Project, ProjectPatch, Role, SprintPatch, Store, StoreError,
+    StoredResponse, TaskChange, TaskFilter, TaskPatch, TaskRecord, migrate,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -251,6 +252,28 @@ impl TestDb {
                     .map_err(|e| e.to_string());
                 let _ = c.close().await;
                 r
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// Run several statements behind the store's back (no store open).
+    async fn raw_batch(&self, sql: &str) {
+        match &self.location {
+            Location::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).expect("opening the SQLite file");
+                c.execute_batch(sql).expect("raw SQL batch");
+            }
+            Location::Postgres(url) => {
+                let mut c = sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("connecting to the test database");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .expect("raw SQL batch");
+                let _ = c.close().await;
             }
         }
     }
@@ -579,25 +602,30 @@ async fn ready_keys(store: &Store, project_id: i64) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 // Migrations
 
-fn expected_migration(store: &Store) -> &'static migrate::Migration {
-    match store.backend() {
-        "sqlite" => &migrate::SQLITE[0],
-        "postgres" => &migrate::POSTGRES[0],
+fn known_migrations(backend: &str) -> &'static [migrate::Migration] {
+    match backend {
+        "sqlite" => migrate::SQLITE,
+        "postgres" => migrate::POSTGRES,
         b => panic!("unknown backend {b}"),
     }
 }
 
-/// A fresh database records migration 1 with the checksum of its text, applied now.
+/// A fresh database records every migration (1 initial, 2 idempotency) with the checksum
+/// of its text, applied now.
 async fn check_migrations_listed(store: &Store) {
     let applied = store.migrations().await.expect("migrations");
-    assert_eq!(applied.len(), 1, "{applied:?}");
-    let m = &applied[0];
-    assert_eq!(m.version, 1);
-    assert_eq!(m.name, "initial");
-    assert_eq!(m.checksum, expected_migration(store).checksum());
-    assert_eq!(m.checksum.len(), 16);
-    assert!(m.checksum.chars().all(|c| c.is_ascii_hexdigit()));
-    assert_eq!(m.applied_at, FIXED);
+    let names: Vec<(i64, &str)> = applied
+        .iter()
+        .map(|m| (m.version, m.name.as_str()))
+        .collect();
+    assert_eq!(names, [(1, "initial"), (2, "idempotency")], "{applied:?}");
+    for (m, known) in applied.iter().zip(known_migrations(store.backend())) {
+        assert_eq!(m.checksum, known.checksum());
+        assert_eq!(m.checksum.len(), 16);
+        assert!(m.checksum.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(m.applied_at, FIXED);
+    }
+    assert_ne!(applied[0].checksum, applied[1].checksum);
     store.ping().await.expect("ping");
     // A fresh database is empty.
     assert!(store.list_projects().await.unwrap().is_empty());
@@ -620,8 +648,8 @@ async fn check_migrations_reopen(db: &TestDb) {
     );
     let first = db.open_at(t1).await;
     let applied = first.migrations().await.unwrap();
-    assert_eq!(applied.len(), 1);
-    assert_eq!(applied[0].applied_at, t1);
+    assert_eq!(applied.len(), 2);
+    assert!(applied.iter().all(|m| m.applied_at == t1));
 
     let (p, _) = project_with_seed(&first, "kept", SEED_000).await;
     let plan_id = first.list_plans(p.id).await.unwrap()[0].id;
@@ -684,6 +712,84 @@ async fn check_migrations_reopen(db: &TestDb) {
     let third = db.open().await;
     assert_eq!(third.migrations().await.unwrap(), applied);
     assert_eq!(third.list_projects().await.unwrap().len(), 2);
+}
+
+/// A database that only migration 1 made (as an older taskman left it, data included) is
+/// upgraded on open: migration 2 is applied and recorded, migration 1 keeps its record,
+/// the data stays, and the new table works. Reopening applies nothing more.
+async fn check_migrations_upgrade_from_1(db: &TestDb) {
+    let backend = match db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let first = &known_migrations(backend)[0];
+    let old = "2026-01-05T08:00:00.000Z";
+    let version_type = match db.backend {
+        Backend::Sqlite => "INTEGER",
+        Backend::Postgres => "BIGINT",
+    };
+    db.raw_batch(&format!(
+        "CREATE TABLE schema_migrations (version {version_type} PRIMARY KEY, name TEXT NOT NULL,
+            checksum TEXT NOT NULL, applied_at TEXT NOT NULL);
+         {sql}
+         INSERT INTO schema_migrations (version, name, checksum, applied_at)
+            VALUES (1, 'initial', '{sum}', '{old}');
+         INSERT INTO projects (name, description, created_at, updated_at)
+            VALUES ('made by version 1', 'kept', '{old}', '{old}');",
+        sql = first.sql,
+        sum = first.checksum(),
+    ))
+    .await;
+
+    let store = db.open().await;
+    let applied = store.migrations().await.unwrap();
+    let got: Vec<(i64, &str, &str, &str)> = applied
+        .iter()
+        .map(|m| {
+            (
+                m.version,
+                m.name.as_str(),
+                m.checksum.as_str(),
+                m.applied_at.as_str(),
+            )
+        })
+        .collect();
+    let second = &known_migrations(backend)[1];
+    assert_eq!(
+        got,
+        [
+            (1, "initial", first.checksum().as_str(), old),
+            (2, "idempotency", second.checksum().as_str(), FIXED),
+        ]
+    );
+    let p = store.project_by_name("made by version 1").await.unwrap();
+    assert_eq!((p.description.as_str(), p.version), ("kept", 1));
+    assert_eq!(
+        store
+            .idempotency_begin(1, "after upgrade", "fp")
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
+    );
+    assert_eq!(
+        store
+            .idempotency_begin(1, "after upgrade", "fp")
+            .await
+            .unwrap(),
+        IdempotencyBegin::InFlight
+    );
+    drop(store);
+
+    let again = db.open_at("2026-11-22T10:00:30.000Z").await;
+    assert_eq!(again.migrations().await.unwrap(), applied);
+    assert_eq!(
+        again
+            .idempotency_begin(1, "after upgrade", "fp")
+            .await
+            .unwrap(),
+        IdempotencyBegin::InFlight,
+        "the claim survived reopening"
+    );
 }
 
 /// A migration whose text changed after it was applied, or one this binary does not know,
@@ -3756,6 +3862,16 @@ async fn check_backup_restore(db: &TestDb) {
         .create_api_key("cli", user.id, "laptop", "tm_backup1", "hash")
         .await
         .unwrap();
+    // A request carried out before the backup, with its response kept.
+    let kept = stored(201, ODD_BODY);
+    assert_eq!(
+        store.idempotency_begin(9, "before", "fp").await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    store
+        .idempotency_finish(9, "before", kept.clone())
+        .await
+        .unwrap();
     let prefixes = ["tm_backup1", "tm_backup2"];
     let saved = snapshot(&store, &prefixes).await;
     let saved_events = all_events(&store, &EventFilter::default()).await;
@@ -3796,6 +3912,14 @@ async fn check_backup_restore(db: &TestDb) {
         .unwrap();
     store.close_sprint("bob", sprint.id, None).await.unwrap();
     store.delete_action_list("bob", list.id).await.unwrap();
+    assert_eq!(
+        store.idempotency_begin(9, "after", "fp").await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    store
+        .idempotency_finish(9, "after", stored(201, b"after"))
+        .await
+        .unwrap();
     assert_ne!(snapshot(&store, &prefixes).await, saved);
 
     // Restore: the data is the data at backup time.
@@ -3818,6 +3942,17 @@ async fn check_backup_restore(db: &TestDb) {
         );
     }
     assert_eq!(store.get_task(bt.id).await.unwrap(), bt);
+    // Idempotency keys come back as they were: the response kept before the backup is
+    // replayed byte for byte; the request carried out after it (its effect undone) may run
+    // again.
+    assert_eq!(
+        store.idempotency_begin(9, "before", "fp").await.unwrap(),
+        IdempotencyBegin::Replay(kept)
+    );
+    assert_eq!(
+        store.idempotency_begin(9, "after", "fp").await.unwrap(),
+        IdempotencyBegin::Started
+    );
 
     // And the restored database takes writes: new rows get new ids.
     let max_project = saved.projects.iter().map(|p| p.id).max().unwrap();
@@ -3859,6 +3994,864 @@ async fn check_backup_restore(db: &TestDb) {
     // A reopened store sees the restored data too.
     let again = db.open().await;
     assert_eq!(snapshot(&again, &prefixes).await, before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sprint and action list edits
+
+async fn check_sprint_get_update(store: &Store) {
+    let p = store
+        .create_project("alice", "sprint edits", "")
+        .await
+        .unwrap();
+    let new = |name: &str| NewSprint {
+        name: name.into(),
+        starts_on: "2026-11-23".into(),
+        ends_on: "2026-12-06".into(),
+        goal: "ship it".into(),
+    };
+    let s = store
+        .create_sprint("alice", p.id, new("Sprint 1"))
+        .await
+        .unwrap();
+    let other = store
+        .create_sprint("alice", p.id, new("Sprint 2"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_sprint(s.id).await.unwrap(), s);
+    match store.get_sprint(999_999).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id.as_str()), ("sprint", "999999"))
+        }
+        r => panic!("missing sprint: expected NotFound, got {r:?}"),
+    }
+
+    // With the version the caller saw: changed, one version on.
+    let s2 = store
+        .update_sprint(
+            "bob",
+            s.id,
+            Some(s.version),
+            SprintPatch {
+                name: Some("Sprint 1b".into()),
+                ends_on: Some("2026-12-13".into()),
+                ..SprintPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            s2.name.as_str(),
+            s2.starts_on.as_str(),
+            s2.ends_on.as_str(),
+            s2.goal.as_str()
+        ),
+        ("Sprint 1b", "2026-11-23", "2026-12-13", "ship it")
+    );
+    assert_eq!((s2.id, s2.project_id), (s.id, p.id));
+    assert_eq!(s2.version, s.version + 1);
+    assert_eq!(store.get_sprint(s.id).await.unwrap(), s2);
+    let s3 = store
+        .update_sprint(
+            "bob",
+            s.id,
+            None,
+            SprintPatch {
+                goal: Some(String::new()),
+                ..SprintPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((s3.goal.as_str(), s3.version), ("", s2.version + 1));
+    assert_eq!(s3.name, "Sprint 1b");
+
+    // Against an old version: refused, naming both versions; nothing changed.
+    match store
+        .update_sprint(
+            "carol",
+            s.id,
+            Some(s.version),
+            SprintPatch {
+                name: Some("late".into()),
+                ..SprintPatch::default()
+            },
+        )
+        .await
+    {
+        Err(StoreError::VersionConflict {
+            entity,
+            id,
+            expected,
+            current,
+        }) => assert_eq!(
+            (entity, id, expected, current),
+            ("sprint", s.id, s.version, s3.version)
+        ),
+        r => panic!("stale sprint update: expected VersionConflict, got {r:?}"),
+    }
+
+    // Checked as a new sprint is (the sprint now runs 2026-11-23 to 2026-12-13).
+    let bad = [
+        ("empty name", Some(" "), None, None),
+        ("start after the end", None, Some("2026-12-14"), None),
+        ("end before the start", None, None, Some("2026-11-22")),
+        ("not ISO", None, Some("23/11/2026"), None),
+        ("no such day", None, None, Some("2026-02-30")),
+        ("not a date", None, None, Some("soon")),
+        (
+            "both, backwards",
+            None,
+            Some("2027-01-04"),
+            Some("2027-01-03"),
+        ),
+    ];
+    for (what, name, starts, ends) in bad {
+        let r = store
+            .update_sprint(
+                "carol",
+                s.id,
+                None,
+                SprintPatch {
+                    name: name.map(String::from),
+                    starts_on: starts.map(String::from),
+                    ends_on: ends.map(String::from),
+                    goal: None,
+                },
+            )
+            .await;
+        assert!(matches!(r, Err(StoreError::Invalid(_))), "{what}: {r:?}");
+    }
+    for (what, starts, ends) in [
+        ("no such day", "2026-11-31", "2026-12-06"),
+        ("not ISO", "2026-11-23", "6 Dec 2026"),
+    ] {
+        let r = store
+            .create_sprint(
+                "alice",
+                p.id,
+                NewSprint {
+                    starts_on: starts.into(),
+                    ends_on: ends.into(),
+                    ..new("Sprint 3")
+                },
+            )
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::Invalid(_))),
+            "create, {what}: {r:?}"
+        );
+    }
+    // Another sprint of the project has that name.
+    let r = store
+        .update_sprint(
+            "carol",
+            s.id,
+            None,
+            SprintPatch {
+                name: Some(other.name.clone()),
+                ..SprintPatch::default()
+            },
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::AlreadyExists(_))), "{r:?}");
+    let r = store
+        .update_sprint(
+            "carol",
+            999_999,
+            None,
+            SprintPatch {
+                goal: Some("x".into()),
+                ..SprintPatch::default()
+            },
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    // The values it has already: not a change.
+    let same = store
+        .update_sprint(
+            "carol",
+            s.id,
+            Some(s3.version),
+            SprintPatch {
+                name: Some(s3.name.clone()),
+                ..SprintPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(same, s3);
+    assert_eq!(store.get_sprint(s.id).await.unwrap(), s3);
+    assert_eq!(store.get_sprint(other.id).await.unwrap(), other);
+
+    // One event per change, with the sprint before and after.
+    let ev = all_events(store, &project_events(p.id)).await;
+    let upd: Vec<&Event> = ev.iter().filter(|e| e.action == "sprint.updated").collect();
+    assert_eq!(upd.len(), 2, "{:?}", actions(&ev));
+    let (b, a) = (
+        upd[0].before.as_ref().unwrap(),
+        upd[0].after.as_ref().unwrap(),
+    );
+    assert_eq!((upd[0].actor.as_str(), upd[0].at.as_str()), ("bob", FIXED));
+    assert_eq!((upd[0].project_id, upd[0].task_id), (Some(p.id), None));
+    assert_eq!(
+        (&b["name"], &b["ends_on"]),
+        (&json!("Sprint 1"), &json!("2026-12-06"))
+    );
+    assert_eq!(
+        (&a["name"], &a["ends_on"]),
+        (&json!("Sprint 1b"), &json!("2026-12-13"))
+    );
+    assert_eq!(
+        (&b["version"], &a["version"]),
+        (&json!(s.version), &json!(s2.version))
+    );
+    assert_eq!(
+        (
+            &upd[1].before.as_ref().unwrap()["goal"],
+            &upd[1].after.as_ref().unwrap()["goal"]
+        ),
+        (&json!("ship it"), &json!(""))
+    );
+}
+
+async fn check_action_list_get_rename(store: &Store) {
+    let p = store
+        .create_project("alice", "list edits", "")
+        .await
+        .unwrap();
+    let l = store
+        .create_action_list("alice", Some(p.id), "Retro")
+        .await
+        .unwrap();
+    let i1 = store
+        .add_action_item("alice", l.id, "Book room", Some("ana"), Some("2026-11-30"))
+        .await
+        .unwrap();
+    let i2 = store
+        .add_action_item("alice", l.id, "Send notes", None, None)
+        .await
+        .unwrap();
+    let got = store.get_action_list(l.id).await.unwrap();
+    assert_eq!(got.items, [i1.clone(), i2.clone()]);
+    assert_eq!((got.name.as_str(), got.project_id), ("Retro", Some(p.id)));
+    assert_eq!(got, store.list_action_lists(Some(p.id)).await.unwrap()[0]);
+    match store.get_action_list(999_999).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id.as_str()), ("action list", "999999"))
+        }
+        r => panic!("missing list: expected NotFound, got {r:?}"),
+    }
+
+    let renamed = store
+        .rename_action_list("bob", l.id, Some(got.version), "Retro, week 47")
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Retro, week 47");
+    assert_eq!(renamed.version, got.version + 1);
+    assert_eq!(renamed.items, got.items, "the items stay");
+    assert_eq!(store.get_action_list(l.id).await.unwrap(), renamed);
+
+    match store
+        .rename_action_list("carol", l.id, Some(got.version), "Stale")
+        .await
+    {
+        Err(StoreError::VersionConflict {
+            entity,
+            id,
+            expected,
+            current,
+        }) => assert_eq!(
+            (entity, id, expected, current),
+            ("action list", l.id, got.version, renamed.version)
+        ),
+        r => panic!("stale rename: expected VersionConflict, got {r:?}"),
+    }
+    for bad in ["", "   "] {
+        let r = store.rename_action_list("carol", l.id, None, bad).await;
+        assert!(matches!(r, Err(StoreError::Invalid(_))), "{bad:?}: {r:?}");
+    }
+    let r = store.rename_action_list("carol", 999_999, None, "x").await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    // The name it has already: not a change.
+    let same = store
+        .rename_action_list("carol", l.id, Some(renamed.version), "Retro, week 47")
+        .await
+        .unwrap();
+    assert_eq!(same, renamed);
+    assert_eq!(store.get_action_list(l.id).await.unwrap(), renamed);
+
+    // A list outside any project renames too.
+    let g = store
+        .create_action_list("alice", None, "Personal")
+        .await
+        .unwrap();
+    let g2 = store
+        .rename_action_list("alice", g.id, Some(1), "Mine")
+        .await
+        .unwrap();
+    assert_eq!(
+        (g2.name.as_str(), g2.project_id, g2.version),
+        ("Mine", None, 2)
+    );
+
+    let ev = all_events(store, &EventFilter::default()).await;
+    let upd: Vec<&Event> = ev
+        .iter()
+        .filter(|e| e.action == "action_list.updated")
+        .collect();
+    assert_eq!(upd.len(), 2, "{:?}", actions(&ev));
+    assert_eq!(
+        (upd[0].actor.as_str(), upd[0].project_id),
+        ("bob", Some(p.id))
+    );
+    assert_eq!(upd[0].before.as_ref().unwrap()["name"], "Retro");
+    assert_eq!(upd[0].after.as_ref().unwrap()["name"], "Retro, week 47");
+    assert_eq!(upd[0].after.as_ref().unwrap()["version"], renamed.version);
+    assert_eq!((upd[1].actor.as_str(), upd[1].project_id), ("alice", None));
+}
+
+// ---------------------------------------------------------------------------------------
+// Bulk task updates
+
+fn change(id: i64, expected: Option<i64>, patch: TaskPatch) -> TaskChange {
+    TaskChange {
+        id,
+        expected,
+        patch,
+    }
+}
+
+fn titled(title: &str) -> TaskPatch {
+    TaskPatch {
+        title: Some(title.into()),
+        ..TaskPatch::default()
+    }
+}
+
+/// A task without what differs between two projects holding the same tasks.
+fn task_shape(t: &TaskRecord) -> TaskRecord {
+    TaskRecord {
+        id: 0,
+        project_id: 0,
+        ..t.clone()
+    }
+}
+
+/// Events without their ids, with task ids replaced by `task_index`'s answer.
+fn event_shape(events: &[Event], task_index: &HashMap<i64, usize>) -> Vec<Value> {
+    events
+        .iter()
+        .map(|e| {
+            json!([
+                e.actor,
+                e.at,
+                e.action,
+                e.task_id.map(|t| task_index[&t]),
+                e.before,
+                e.after
+            ])
+        })
+        .collect()
+}
+
+/// The same changes through `update_tasks` (one call) and through `update_task` (one at a
+/// time) leave the same tasks and write the same events; results come in the order given;
+/// a task changed twice in one call sees its first change (its version moved on).
+async fn check_bulk_update(store: &Store) {
+    let changes_for = |ids: &[i64]| {
+        vec![
+            change(ids[0], Some(1), TaskPatch::status(Status::Done)),
+            change(
+                ids[1],
+                Some(1),
+                TaskPatch {
+                    title: Some("B, renamed".into()),
+                    priority: Some(Some(Priority::High)),
+                    tags: Some(vec!["x".into(), "y".into()]),
+                    ..TaskPatch::default()
+                },
+            ),
+            change(
+                ids[2],
+                None,
+                TaskPatch {
+                    owner: Some(Some("ana".into())),
+                    due: Some(Some("2026-12-01".into())),
+                    notes: Some("see the spec".into()),
+                    ..TaskPatch::default()
+                },
+            ),
+            change(ids[0], Some(2), titled("A, done")),
+            // Nothing to change: like update_task, no new version and no event.
+            change(ids[3], Some(1), TaskPatch::default()),
+        ]
+    };
+    let mut shapes = Vec::new();
+    for (name, bulk) in [("one by one", false), ("in bulk", true)] {
+        let p = store.create_project("alice", name, "").await.unwrap();
+        let mut task_ids = Vec::new();
+        for title in ["A", "B", "C", "D"] {
+            task_ids.push(new_task(store, "alice", p.id, title).await.id);
+        }
+        let index: HashMap<i64, usize> =
+            task_ids.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let changes = changes_for(&task_ids);
+        let results = if bulk {
+            store.update_tasks("bob", changes).await.unwrap()
+        } else {
+            let mut out = Vec::new();
+            for ch in changes {
+                out.push(
+                    store
+                        .update_task("bob", ch.id, ch.expected, ch.patch)
+                        .await
+                        .unwrap(),
+                );
+            }
+            out
+        };
+        let got: Vec<(usize, i64)> = results.iter().map(|t| (index[&t.id], t.version)).collect();
+        assert_eq!(got, [(0, 2), (1, 2), (2, 2), (0, 3), (3, 1)], "{name}");
+        assert_eq!(results[3].title, "A, done");
+        assert_eq!(results[3].status, Status::Done);
+        let tasks = all_tasks(store, &in_project(p.id)).await;
+        assert_eq!(ids(&tasks), task_ids, "{name}");
+        for t in &tasks {
+            assert_eq!(&store.get_task(t.id).await.unwrap(), t);
+        }
+        let tagged = all_tasks(
+            store,
+            &TaskFilter {
+                tag: Some("y".into()),
+                ..in_project(p.id)
+            },
+        )
+        .await;
+        assert_eq!(tagged.len(), 1, "{name}: tags are indexed");
+        let ev = all_events(store, &project_events(p.id)).await;
+        let updates: Vec<Event> = ev
+            .into_iter()
+            .filter(|e| !e.action.ends_with(".created"))
+            .collect();
+        assert_eq!(
+            actions(&updates),
+            [
+                "task.status_changed",
+                "task.updated",
+                "task.updated",
+                "task.updated"
+            ],
+            "{name}: one event per task changed"
+        );
+        shapes.push((
+            tasks.iter().map(task_shape).collect::<Vec<_>>(),
+            results.iter().map(task_shape).collect::<Vec<_>>(),
+            event_shape(&updates, &index),
+        ));
+    }
+    assert_eq!(shapes[0].0, shapes[1].0, "tasks");
+    assert_eq!(shapes[0].1, shapes[1].1, "results");
+    assert_eq!(shapes[0].2, shapes[1].2, "events");
+
+    // An empty list changes nothing and writes nothing.
+    let before = all_events(store, &EventFilter::default()).await.len();
+    assert!(
+        store
+            .update_tasks("bob", Vec::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        all_events(store, &EventFilter::default()).await.len(),
+        before
+    );
+}
+
+/// One failing change (stale version, missing task, bad patch) anywhere in the list leaves
+/// every task as it was, writes no event, and says which task failed.
+async fn check_bulk_update_all_or_nothing(store: &Store) {
+    let p = store.create_project("alice", "bulk", "").await.unwrap();
+    let mut t = Vec::new();
+    for title in ["A", "B", "C", "D"] {
+        t.push(new_task(store, "alice", p.id, title).await);
+    }
+    let pid = p.id;
+    let tasks_before = all_tasks(store, &in_project(pid)).await;
+    let events_before = all_events(store, &EventFilter::default()).await;
+    let unchanged = |what: &'static str| {
+        let tasks_before = tasks_before.clone();
+        let events_before = events_before.clone();
+        async move {
+            assert_eq!(
+                all_tasks(store, &in_project(pid)).await,
+                tasks_before,
+                "{what}: tasks changed"
+            );
+            assert_eq!(
+                all_events(store, &EventFilter::default()).await,
+                events_before,
+                "{what}: events written"
+            );
+            let tagged = all_tasks(
+                store,
+                &TaskFilter {
+                    tag: Some("urgent".into()),
+                    ..in_project(pid)
+                },
+            )
+            .await;
+            assert!(tagged.is_empty(), "{what}: tags of an undone change stayed");
+        }
+    };
+    // Earlier changes touch every side table: tags, priority (rank), status.
+    let first_two = || {
+        vec![
+            change(
+                t[0].id,
+                Some(1),
+                TaskPatch {
+                    status: Some(Status::Done),
+                    tags: Some(vec!["urgent".into()]),
+                    ..TaskPatch::default()
+                },
+            ),
+            change(
+                t[1].id,
+                None,
+                TaskPatch {
+                    title: Some("B, renamed".into()),
+                    priority: Some(Some(Priority::Critical)),
+                    ..TaskPatch::default()
+                },
+            ),
+        ]
+    };
+
+    let mut stale = first_two();
+    stale.push(change(t[2].id, Some(7), TaskPatch::status(Status::Done)));
+    stale.push(change(t[3].id, None, TaskPatch::status(Status::Done)));
+    match store.update_tasks("bob", stale).await {
+        Err(StoreError::VersionConflict {
+            entity,
+            id,
+            expected,
+            current,
+        }) => assert_eq!((entity, id, expected, current), ("task", t[2].id, 7, 1)),
+        r => panic!("stale change: expected VersionConflict, got {r:?}"),
+    }
+    unchanged("stale version").await;
+
+    let mut missing = first_two();
+    missing.push(change(999_999, None, TaskPatch::status(Status::Done)));
+    missing.push(change(t[3].id, None, TaskPatch::status(Status::Done)));
+    match store.update_tasks("bob", missing).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id.as_str()), ("task", "999999"))
+        }
+        r => panic!("missing task: expected NotFound, got {r:?}"),
+    }
+    unchanged("missing task").await;
+
+    let mut invalid = first_two();
+    invalid.push(change(t[2].id, None, titled(" ")));
+    match store.update_tasks("bob", invalid).await {
+        Err(StoreError::Invalid(msg)) => {
+            assert!(msg.contains(&format!("task {}", t[2].id)), "{msg}");
+            assert!(msg.contains("change 3"), "{msg}");
+        }
+        r => panic!("empty title: expected Invalid, got {r:?}"),
+    }
+    unchanged("empty title").await;
+
+    // The second change of a task against the version before the first: refused too.
+    let twice = vec![
+        change(t[0].id, Some(1), TaskPatch::status(Status::Done)),
+        change(t[0].id, Some(1), titled("A again")),
+    ];
+    match store.update_tasks("bob", twice).await {
+        Err(StoreError::VersionConflict {
+            id,
+            expected,
+            current,
+            ..
+        }) => assert_eq!((id, expected, current), (t[0].id, 1, 2)),
+        r => panic!("second change, old version: expected VersionConflict, got {r:?}"),
+    }
+    unchanged("same task twice").await;
+
+    // Nothing was bumped: the versions the caller saw still work.
+    let done = store.update_tasks("bob", first_two()).await.unwrap();
+    assert_eq!(done.iter().map(|t| t.version).collect::<Vec<_>>(), [2, 2]);
+}
+
+/// More than 1000 changes are refused whole; 1000 are taken.
+async fn check_bulk_update_limit(store: &Store) {
+    let p = store.create_project("alice", "big bulk", "").await.unwrap();
+    let t = new_task(store, "alice", p.id, "often renamed").await;
+    let changes = |n: usize| -> Vec<TaskChange> {
+        (0..n)
+            .map(|i| change(t.id, None, titled(&format!("title {i}"))))
+            .collect()
+    };
+    let r = store.update_tasks("bob", changes(1001)).await;
+    assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    assert_eq!(store.get_task(t.id).await.unwrap(), t);
+    assert_eq!(all_events(store, &task_events(t.id)).await.len(), 1);
+
+    let done = store.update_tasks("bob", changes(1000)).await.unwrap();
+    assert_eq!(done.len(), 1000);
+    assert_eq!(
+        (done[999].title.as_str(), done[999].version),
+        ("title 999", 1001)
+    );
+    assert_eq!(done[0].version, 2);
+    assert_eq!(store.get_task(t.id).await.unwrap(), done[999]);
+    assert_eq!(all_events(store, &task_events(t.id)).await.len(), 1001);
+}
+
+// ---------------------------------------------------------------------------------------
+// Idempotency keys
+
+fn stored(status: u16, body: &[u8]) -> StoredResponse {
+    StoredResponse {
+        status,
+        content_type: "application/json".into(),
+        etag: Some("\"3\"".into()),
+        body: body.to_vec(),
+    }
+}
+
+/// Bytes that are not UTF-8, with a NUL: the body is kept as bytes.
+const ODD_BODY: &[u8] = b"{\"id\":1}\x00\xff\xfe\x80 end";
+
+async fn check_idempotency(store: &Store) {
+    use IdempotencyBegin::{InFlight, Mismatch, Replay, Started};
+    let (alice, bob) = (1, 2);
+    let events_before = all_events(store, &EventFilter::default()).await;
+    let begin = |user: i64, key: &'static str, fp: &'static str| async move {
+        store.idempotency_begin(user, key, fp).await.unwrap()
+    };
+
+    assert_eq!(begin(alice, "k1", "POST /a {}").await, Started);
+    // The same request again while the first is carried out; another request with the key.
+    assert_eq!(begin(alice, "k1", "POST /a {}").await, InFlight);
+    assert_eq!(begin(alice, "k1", "POST /b {}").await, Mismatch);
+    // Keys belong to one user.
+    assert_eq!(begin(bob, "k1", "POST /b {}").await, Started);
+
+    let first = stored(201, ODD_BODY);
+    store
+        .idempotency_finish(alice, "k1", first.clone())
+        .await
+        .unwrap();
+    match begin(alice, "k1", "POST /a {}").await {
+        Replay(r) => {
+            assert_eq!(r, first);
+            assert_eq!(r.body, ODD_BODY, "the very bytes");
+        }
+        r => panic!("finished key: expected Replay, got {r:?}"),
+    }
+    assert_eq!(
+        begin(alice, "k1", "POST /a {}").await,
+        Replay(first.clone()),
+        "replays do not use the key up"
+    );
+    assert_eq!(begin(alice, "k1", "POST /a {\"x\":1}").await, Mismatch);
+    // Bob's claim of his own k1 is untouched by Alice's.
+    assert_eq!(begin(bob, "k1", "POST /b {}").await, InFlight);
+
+    // Only a claim in flight can be finished.
+    for (user, key) in [(alice, "k1"), (alice, "never claimed"), (bob, "k2")] {
+        let r = store
+            .idempotency_finish(user, key, stored(200, b"late"))
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound { .. })),
+            "finish {user}/{key}: {r:?}"
+        );
+    }
+    assert_eq!(
+        begin(alice, "k1", "POST /a {}").await,
+        Replay(first.clone())
+    );
+
+    // After a failure the claim is abandoned and a retry starts afresh...
+    store.idempotency_abandon(bob, "k1").await.unwrap();
+    assert_eq!(begin(bob, "k1", "POST /b {}").await, Started);
+    store.idempotency_abandon(bob, "k1").await.unwrap();
+    assert_eq!(begin(bob, "k1", "POST /c {}").await, Started);
+    // ...but abandoning never drops a finished response, and unknown keys are fine.
+    store.idempotency_abandon(alice, "k1").await.unwrap();
+    store
+        .idempotency_abandon(alice, "never claimed")
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(alice, "k1", "POST /a {}").await,
+        Replay(first.clone())
+    );
+
+    // No ETag, an empty body.
+    assert_eq!(begin(alice, "k2", "DELETE-ish").await, Started);
+    let empty = StoredResponse {
+        status: 204,
+        content_type: "text/plain".into(),
+        etag: None,
+        body: Vec::new(),
+    };
+    store
+        .idempotency_finish(alice, "k2", empty.clone())
+        .await
+        .unwrap();
+    assert_eq!(begin(alice, "k2", "DELETE-ish").await, Replay(empty));
+
+    // Keys of 1 to 255 bytes.
+    let long = "k".repeat(255);
+    assert_eq!(
+        store.idempotency_begin(alice, &long, "fp").await.unwrap(),
+        Started
+    );
+    for bad in [String::new(), "k".repeat(256)] {
+        let r = store.idempotency_begin(alice, &bad, "fp").await;
+        assert!(
+            matches!(r, Err(StoreError::Invalid(_))),
+            "{}: {r:?}",
+            bad.len()
+        );
+    }
+
+    // Concurrent claims of one key: exactly one starts.
+    let claim = || store.idempotency_begin(alice, "raced", "POST /r {}");
+    let (a, b, c, d, e, f) = tokio::join!(claim(), claim(), claim(), claim(), claim(), claim());
+    let got = [a, b, c, d, e, f].map(Result::unwrap);
+    assert_eq!(got.iter().filter(|g| **g == Started).count(), 1, "{got:?}");
+    assert_eq!(got.iter().filter(|g| **g == InFlight).count(), 5, "{got:?}");
+
+    // Keys are not changes to the data: nothing in the event log.
+    assert_eq!(
+        all_events(store, &EventFilter::default()).await,
+        events_before
+    );
+}
+
+/// Two stores on one database (two servers) claim one key at once: exactly one starts,
+/// and each sees the other's claims and responses.
+async fn check_idempotency_two_servers(db: &TestDb) {
+    use IdempotencyBegin::{InFlight, Mismatch, Replay, Started};
+    let one = db.open().await;
+    let two = db.open().await;
+    let key = "shared";
+    let (a, b, c, d, e, f) = tokio::join!(
+        one.idempotency_begin(7, key, "fp"),
+        two.idempotency_begin(7, key, "fp"),
+        one.idempotency_begin(7, key, "fp"),
+        two.idempotency_begin(7, key, "fp"),
+        one.idempotency_begin(7, key, "fp"),
+        two.idempotency_begin(7, key, "fp"),
+    );
+    let got = [a, b, c, d, e, f].map(Result::unwrap);
+    assert_eq!(got.iter().filter(|g| **g == Started).count(), 1, "{got:?}");
+    assert_eq!(got.iter().filter(|g| **g == InFlight).count(), 5, "{got:?}");
+    assert_eq!(
+        two.idempotency_begin(7, key, "other").await.unwrap(),
+        Mismatch
+    );
+    let r = stored(201, ODD_BODY);
+    // Whichever store started it, either may finish it (the API answers on the server
+    // that started it; the store does not care which).
+    one.idempotency_finish(7, key, r.clone()).await.unwrap();
+    assert_eq!(
+        two.idempotency_begin(7, key, "fp").await.unwrap(),
+        Replay(r.clone())
+    );
+    assert_eq!(
+        one.idempotency_begin(7, key, "fp").await.unwrap(),
+        Replay(r)
+    );
+}
+
+/// Time as the store's clock tells it: an unfinished claim is abandoned after 60 seconds,
+/// a key forgotten after 24 hours (and swept on the way).
+async fn check_idempotency_expiry(db: &TestDb) {
+    use IdempotencyBegin::{InFlight, Mismatch, Replay, Started};
+    let t0 = "2026-11-22T10:00:00.000Z";
+    let store = db.open_at(t0).await;
+    for key in ["done", "swept"] {
+        assert_eq!(
+            store.idempotency_begin(1, key, "fp").await.unwrap(),
+            Started
+        );
+        store
+            .idempotency_finish(1, key, stored(201, key.as_bytes()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp").await.unwrap(),
+        Started
+    );
+    drop(store);
+
+    let at = |t: &'static str| db.open_at(t);
+    // 59 seconds on: still in flight.
+    let store = at("2026-11-22T10:00:59.000Z").await;
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp").await.unwrap(),
+        InFlight
+    );
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp2").await.unwrap(),
+        Mismatch
+    );
+    drop(store);
+    // 61 seconds on: abandoned; the next claim takes it, whatever its request.
+    let store = at("2026-11-22T10:01:01.000Z").await;
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp2").await.unwrap(),
+        Started
+    );
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp2").await.unwrap(),
+        InFlight
+    );
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp").await.unwrap(),
+        Mismatch
+    );
+    // A finished key is never abandoned.
+    assert_eq!(
+        store.idempotency_begin(1, "done", "fp").await.unwrap(),
+        Replay(stored(201, b"done"))
+    );
+    drop(store);
+    // A millisecond short of 24 hours: still replayed.
+    let store = at("2026-11-23T09:59:59.999Z").await;
+    assert_eq!(
+        store.idempotency_begin(1, "done", "fp").await.unwrap(),
+        Replay(stored(201, b"done"))
+    );
+    drop(store);
+    // Past 24 hours: forgotten; a new request may use the key.
+    let store = at("2026-11-23T10:00:00.001Z").await;
+    assert_eq!(
+        store.idempotency_begin(1, "done", "another").await.unwrap(),
+        Started
+    );
+    // The other expired key was swept on the way; the claim from 10:01:01 was not.
+    let rows = |key: &str| {
+        let sql =
+            format!("UPDATE idempotency_keys SET fingerprint = fingerprint WHERE key = '{key}'");
+        async move { db.raw_execute(&sql).await }
+    };
+    assert_eq!(rows("swept").await, Ok(0));
+    assert_eq!(rows("stuck").await, Ok(1));
+    assert_eq!(
+        store.idempotency_begin(1, "stuck", "fp2").await.unwrap(),
+        Started
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -3926,17 +4919,26 @@ conformance! {
         check_pagination,
         check_dependencies,
         check_sprints,
+        check_sprint_get_update,
         check_action_lists,
+        check_action_list_get_rename,
+        check_bulk_update,
+        check_bulk_update_all_or_nothing,
+        check_bulk_update_limit,
+        check_idempotency,
         check_users_and_api_keys,
         check_events,
     ],
     db: [
         check_migrations_reopen,
         check_migrations_tampered,
+        check_migrations_upgrade_from_1,
         check_durability_fast,
         check_events_time_filter,
         check_events_time_filter_whole_seconds,
         check_events_append_only,
         check_backup_restore,
+        check_idempotency_two_servers,
+        check_idempotency_expiry,
     ],
 }

@@ -4,9 +4,10 @@
 use sqlx::postgres::PgConnection;
 use taskman_core::Plan;
 
-use super::{PgStore, import, ops, tasks};
+use super::{PgStore, idempotency, import, ops, tasks};
 use crate::error::Result;
 use crate::model::*;
+use crate::rules::check_bulk;
 use crate::sync::SyncReport;
 
 /// Run `$body` (an expression using `$c: &mut PgConnection` and `$now: &str`) in a
@@ -159,6 +160,19 @@ impl PgStore {
         ))
     }
 
+    /// All or nothing: one transaction holds every change.
+    pub async fn update_tasks(
+        &self,
+        actor: &str,
+        changes: Vec<TaskChange>,
+    ) -> Result<Vec<TaskRecord>> {
+        check_bulk(changes.len())?;
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        write!(self, |c, now| tasks::update_tasks(c, now, actor, &changes))
+    }
+
     pub async fn delete_task(&self, actor: &str, id: i64, expected: Option<i64>) -> Result<()> {
         let a = actor.to_string();
         write!(self, |c, now| tasks::delete_task(c, now, &a, id, expected))
@@ -265,6 +279,22 @@ impl PgStore {
         read!(self, |c| ops::list_sprints(c, project_id))
     }
 
+    pub async fn get_sprint(&self, id: i64) -> Result<Sprint> {
+        read!(self, |c| ops::get_sprint(c, id))
+    }
+
+    pub async fn update_sprint(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        patch: SprintPatch,
+    ) -> Result<Sprint> {
+        write!(self, |c, now| ops::update_sprint(
+            c, now, actor, id, expected, &patch
+        ))
+    }
+
     pub async fn sprint_task(
         &self,
         actor: &str,
@@ -302,6 +332,22 @@ impl PgStore {
 
     pub async fn list_action_lists(&self, project_id: Option<i64>) -> Result<Vec<ActionList>> {
         read!(self, |c| ops::list_action_lists(c, project_id))
+    }
+
+    pub async fn get_action_list(&self, id: i64) -> Result<ActionList> {
+        read!(self, |c| ops::get_action_list(c, id))
+    }
+
+    pub async fn rename_action_list(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        name: &str,
+    ) -> Result<ActionList> {
+        write!(self, |c, now| ops::rename_action_list(
+            c, now, actor, id, expected, name
+        ))
     }
 
     pub async fn delete_action_list(&self, actor: &str, id: i64) -> Result<()> {
@@ -353,5 +399,34 @@ impl PgStore {
         write!(self, |c, now| ops::delete_action_item(
             c, now, &a, id, expected
         ))
+    }
+
+    /// Outside a transaction: each statement of a claim commits on its own, so no lock is
+    /// held from one to the next.
+    pub async fn idempotency_begin(
+        &self,
+        user_id: i64,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<IdempotencyBegin> {
+        crate::idempotency::check_key(key)?;
+        let now = self.clock.now();
+        let mut c = self.pool.acquire().await?;
+        idempotency::begin(&mut c, &now, user_id, key, fingerprint).await
+    }
+
+    pub async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<()> {
+        let mut c = self.pool.acquire().await?;
+        idempotency::finish(&mut c, user_id, key, &response).await
+    }
+
+    pub async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<()> {
+        let mut c = self.pool.acquire().await?;
+        idempotency::abandon(&mut c, user_id, key).await
     }
 }

@@ -11,6 +11,7 @@ macro_rules! sql {
 }
 
 mod api;
+mod idempotency;
 mod import;
 mod ops;
 mod tasks;
@@ -55,6 +56,9 @@ pub(crate) const TABLES: &[&str] = &[
     "action_lists",
     "action_items",
     "events",
+    // Exported too, so a restored database replays the responses of the requests whose
+    // effects it holds, as a SQLite file backup (a copy of every table) does.
+    "idempotency_keys",
 ];
 
 impl PgStore {
@@ -183,7 +187,9 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Invalid(format!("{}: table {t}: {e}", src.display())))?;
             // Identity sequences continue after the restored ids.
-            if *t != "plan_versions" && !t.starts_with("task_") && *t != "sprint_tasks" {
+            if !matches!(*t, "plan_versions" | "sprint_tasks" | "idempotency_keys")
+                && !t.starts_with("task_")
+            {
                 sqlx::query(sql!(
                     "SELECT setval(pg_get_serial_sequence('{t}', 'id'),
                         COALESCE((SELECT max(id) FROM {t}), 0) + 1, false)"

@@ -7,7 +7,9 @@ use sqlx::postgres::{PgConnection, PgRow};
 use super::event;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::rules::{check_name, check_version, not_found, paged, patched_item};
+use crate::rules::{
+    check_name, check_sprint, check_version, not_found, paged, patched_item, patched_sprint,
+};
 
 const PROJECT_COLS: &str = "id, name, description, version, created_at, updated_at";
 
@@ -320,13 +322,7 @@ pub(crate) async fn create_sprint(
     s: &NewSprint,
 ) -> Result<Sprint> {
     get_project(c, project_id).await?;
-    check_name("sprint name", &s.name)?;
-    if s.ends_on < s.starts_on {
-        return Err(StoreError::Invalid(format!(
-            "sprint ends ({}) before it starts ({})",
-            s.ends_on, s.starts_on
-        )));
-    }
+    check_sprint(&s.name, &s.starts_on, &s.ends_on)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sprints (project_id, name, starts_on, ends_on, goal, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -393,6 +389,68 @@ pub(crate) async fn list_sprints(c: &mut PgConnection, project_id: i64) -> Resul
         out.push(get_sprint(c, id).await?);
     }
     Ok(out)
+}
+
+/// Apply `patch` if the sprint is still at `expected` (any version when `None`); the
+/// version is checked again in the `UPDATE` itself. A patch that changes nothing is not a
+/// change: no new version, no event.
+pub(crate) async fn update_sprint(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+    patch: &SprintPatch,
+) -> Result<Sprint> {
+    let before = get_sprint(c, id).await?;
+    check_version("sprint", id, expected, before.version)?;
+    let after = patched_sprint(&before, patch)?;
+    if after == before {
+        return Ok(before);
+    }
+    let n = sqlx::query(
+        "UPDATE sprints SET name = $2, starts_on = $3, ends_on = $4, goal = $5,
+         version = version + 1 WHERE id = $1 AND version = $6",
+    )
+    .bind(id)
+    .bind(&after.name)
+    .bind(&after.starts_on)
+    .bind(&after.ends_on)
+    .bind(&after.goal)
+    .bind(before.version)
+    .execute(&mut *c)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::AlreadyExists(_) => StoreError::AlreadyExists(format!(
+            "a sprint named {:?} exists in this project",
+            after.name
+        )),
+        e => e,
+    })?
+    .rows_affected();
+    if n == 0 {
+        // Another server changed it between our read and our write.
+        let cur = get_sprint(c, id).await?;
+        return Err(StoreError::VersionConflict {
+            entity: "sprint",
+            id,
+            expected: expected.unwrap_or(before.version),
+            current: cur.version,
+        });
+    }
+    let after = get_sprint(c, id).await?;
+    event(
+        c,
+        now,
+        actor,
+        Some(before.project_id),
+        None,
+        "sprint.updated",
+        Some(&json!(before)),
+        Some(&json!(after)),
+    )
+    .await?;
+    Ok(after)
 }
 
 pub(crate) async fn sprint_task(
@@ -565,6 +623,55 @@ pub(crate) async fn list_action_lists(
         out.push(get_action_list(c, id).await?);
     }
     Ok(out)
+}
+
+/// Rename the list if it is still at `expected` (any version when `None`; checked again
+/// in the `UPDATE`); the same name again is not a change.
+pub(crate) async fn rename_action_list(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+    name: &str,
+) -> Result<ActionList> {
+    let before = get_action_list(c, id).await?;
+    check_version("action list", id, expected, before.version)?;
+    check_name("action list name", name)?;
+    if name == before.name {
+        return Ok(before);
+    }
+    let n = sqlx::query(
+        "UPDATE action_lists SET name = $2, version = version + 1 WHERE id = $1 AND version = $3",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(before.version)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        let cur = get_action_list(c, id).await?;
+        return Err(StoreError::VersionConflict {
+            entity: "action list",
+            id,
+            expected: expected.unwrap_or(before.version),
+            current: cur.version,
+        });
+    }
+    let after = get_action_list(c, id).await?;
+    event(
+        c,
+        now,
+        actor,
+        before.project_id,
+        None,
+        "action_list.updated",
+        Some(&json!(before)),
+        Some(&json!(after)),
+    )
+    .await?;
+    Ok(after)
 }
 
 pub(crate) async fn delete_action_list(

@@ -12,8 +12,8 @@ use super::ops::get_project;
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{
-    changed_fields, check_name, check_version, not_found, paged, patched_task, progress_of,
-    with_blockers,
+    changed_fields, check_name, check_version, in_bulk, not_found, paged, patched_task,
+    progress_of, with_blockers,
 };
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
 use crate::sync::Mergeable;
@@ -274,6 +274,32 @@ pub(crate) async fn update_task(
     )
     .await?;
     get_task(c, id).await
+}
+
+/// Apply each change as [`update_task`] does, in order, in the caller's transaction: the
+/// first failure rolls back the changes before it too. The tasks are locked first, in id
+/// order, so two bulk updates over the same tasks queue up instead of deadlocking.
+pub(crate) async fn update_tasks(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    changes: &[TaskChange],
+) -> Result<Vec<TaskRecord>> {
+    let mut ids: Vec<i64> = changes.iter().map(|ch| ch.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    sqlx::query("SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&ids)
+        .execute(&mut *c)
+        .await?;
+    let mut out = Vec::with_capacity(changes.len());
+    for (i, ch) in changes.iter().enumerate() {
+        let t = update_task(c, now, actor, ch.id, ch.expected, &ch.patch)
+            .await
+            .map_err(|e| in_bulk(i, ch.id, e))?;
+        out.push(t);
+    }
+    Ok(out)
 }
 
 async fn refresh_rank(c: &mut PgConnection, id: i64) -> Result<()> {

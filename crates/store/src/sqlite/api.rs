@@ -3,9 +3,10 @@
 
 use taskman_core::Plan;
 
-use super::{SqliteStore, import, ops, tasks};
+use super::{SqliteStore, idempotency, import, ops, tasks};
 use crate::error::Result;
 use crate::model::*;
+use crate::rules::check_bulk;
 use crate::sync::SyncReport;
 
 impl SqliteStore {
@@ -124,6 +125,21 @@ impl SqliteStore {
             .await
     }
 
+    /// All or nothing: one writer job, so one savepoint holds every change.
+    pub async fn update_tasks(
+        &self,
+        actor: &str,
+        changes: Vec<TaskChange>,
+    ) -> Result<Vec<TaskRecord>> {
+        check_bulk(changes.len())?;
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let a = actor.to_string();
+        self.write(move |c, now| tasks::update_tasks(c, now, &a, &changes))
+            .await
+    }
+
     pub async fn delete_task(&self, actor: &str, id: i64, expected: Option<i64>) -> Result<()> {
         let a = actor.to_string();
         self.write(move |c, now| tasks::delete_task(c, now, &a, id, expected))
@@ -229,6 +245,22 @@ impl SqliteStore {
         self.read(|c| ops::list_sprints(c, project_id))
     }
 
+    pub async fn get_sprint(&self, id: i64) -> Result<Sprint> {
+        self.read(|c| ops::get_sprint(c, id))
+    }
+
+    pub async fn update_sprint(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        patch: SprintPatch,
+    ) -> Result<Sprint> {
+        let a = actor.to_string();
+        self.write(move |c, now| ops::update_sprint(c, now, &a, id, expected, &patch))
+            .await
+    }
+
     pub async fn sprint_task(
         &self,
         actor: &str,
@@ -265,6 +297,22 @@ impl SqliteStore {
 
     pub async fn list_action_lists(&self, project_id: Option<i64>) -> Result<Vec<ActionList>> {
         self.read(|c| ops::list_action_lists(c, project_id))
+    }
+
+    pub async fn get_action_list(&self, id: i64) -> Result<ActionList> {
+        self.read(|c| ops::get_action_list(c, id))
+    }
+
+    pub async fn rename_action_list(
+        &self,
+        actor: &str,
+        id: i64,
+        expected: Option<i64>,
+        name: &str,
+    ) -> Result<ActionList> {
+        let (a, n) = (actor.to_string(), name.to_string());
+        self.write(move |c, now| ops::rename_action_list(c, now, &a, id, expected, &n))
+            .await
     }
 
     pub async fn delete_action_list(&self, actor: &str, id: i64) -> Result<()> {
@@ -309,6 +357,35 @@ impl SqliteStore {
     ) -> Result<()> {
         let a = actor.to_string();
         self.write(move |c, now| ops::delete_action_item(c, now, &a, id, expected))
+            .await
+    }
+
+    pub async fn idempotency_begin(
+        &self,
+        user_id: i64,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<IdempotencyBegin> {
+        crate::idempotency::check_key(key)?;
+        let (k, f) = (key.to_string(), fingerprint.to_string());
+        self.write(move |c, now| idempotency::begin(c, now, user_id, &k, &f))
+            .await
+    }
+
+    pub async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        response: StoredResponse,
+    ) -> Result<()> {
+        let k = key.to_string();
+        self.write(move |c, _| idempotency::finish(c, user_id, &k, &response))
+            .await
+    }
+
+    pub async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<()> {
+        let k = key.to_string();
+        self.write(move |c, _| idempotency::abandon(c, user_id, &k))
             .await
     }
 }

@@ -1,10 +1,11 @@
 //! The embedded SQLite backend (rusqlite, bundled SQLite).
 //!
-//! WAL journal, foreign keys on, one writer thread with group commit ([`writer`]), and a
+//! WAL journal, foreign keys on, one writer thread with group commit (`writer.rs`), and a
 //! small pool of read connections used inline by the caller: a point read costs tens of
 //! microseconds, less than a hop to another thread.
 
 mod api;
+mod idempotency;
 mod import;
 mod ops;
 mod tasks;

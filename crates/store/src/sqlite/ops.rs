@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use super::event;
 use crate::error::{Result, StoreError};
 use crate::model::*;
-pub(crate) use crate::rules::{check_name, check_version, not_found, paged, patched_item};
+pub(crate) use crate::rules::{
+    check_name, check_sprint, check_version, not_found, paged, patched_item, patched_sprint,
+};
 
 const PROJECT_COLS: &str = "id, name, description, version, created_at, updated_at";
 
@@ -281,13 +283,7 @@ pub(crate) fn create_sprint(
     s: &NewSprint,
 ) -> Result<Sprint> {
     get_project(c, project_id)?;
-    check_name("sprint name", &s.name)?;
-    if s.ends_on < s.starts_on {
-        return Err(StoreError::Invalid(format!(
-            "sprint ends ({}) before it starts ({})",
-            s.ends_on, s.starts_on
-        )));
-    }
+    check_sprint(&s.name, &s.starts_on, &s.ends_on)?;
     c.execute(
         "INSERT INTO sprints (project_id, name, starts_on, ends_on, goal, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -343,6 +339,48 @@ pub(crate) fn list_sprints(c: &Connection, project_id: i64) -> Result<Vec<Sprint
         .query_map([project_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.into_iter().map(|id| get_sprint(c, id)).collect()
+}
+
+/// Apply `patch` if the sprint is still at `expected` (any version when `None`). A patch
+/// that changes nothing is not a change: no new version, no event.
+pub(crate) fn update_sprint(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+    patch: &SprintPatch,
+) -> Result<Sprint> {
+    let before = get_sprint(c, id)?;
+    check_version("sprint", id, expected, before.version)?;
+    let after = patched_sprint(&before, patch)?;
+    if after == before {
+        return Ok(before);
+    }
+    c.execute(
+        "UPDATE sprints SET name = ?2, starts_on = ?3, ends_on = ?4, goal = ?5,
+         version = version + 1 WHERE id = ?1",
+        params![id, after.name, after.starts_on, after.ends_on, after.goal],
+    )
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::AlreadyExists(_) => StoreError::AlreadyExists(format!(
+            "a sprint named {:?} exists in this project",
+            after.name
+        )),
+        e => e,
+    })?;
+    let after = get_sprint(c, id)?;
+    event(
+        c,
+        now,
+        actor,
+        Some(before.project_id),
+        None,
+        "sprint.updated",
+        Some(&json!(before)),
+        Some(&json!(after)),
+    )?;
+    Ok(after)
 }
 
 /// Add (`add = true`) or remove a task; closing records `closed_at`.
@@ -509,6 +547,40 @@ pub(crate) fn list_action_lists(
         .query_map([project_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.into_iter().map(|id| get_action_list(c, id)).collect()
+}
+
+/// Rename the list if it is still at `expected` (any version when `None`); the same name
+/// again is not a change.
+pub(crate) fn rename_action_list(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    id: i64,
+    expected: Option<i64>,
+    name: &str,
+) -> Result<ActionList> {
+    let before = get_action_list(c, id)?;
+    check_version("action list", id, expected, before.version)?;
+    check_name("action list name", name)?;
+    if name == before.name {
+        return Ok(before);
+    }
+    c.execute(
+        "UPDATE action_lists SET name = ?2, version = version + 1 WHERE id = ?1",
+        params![id, name],
+    )?;
+    let after = get_action_list(c, id)?;
+    event(
+        c,
+        now,
+        actor,
+        before.project_id,
+        None,
+        "action_list.updated",
+        Some(&json!(before)),
+        Some(&json!(after)),
+    )?;
+    Ok(after)
 }
 
 pub(crate) fn delete_action_list(c: &Connection, now: &str, actor: &str, id: i64) -> Result<()> {

@@ -12,7 +12,7 @@ use super::ops::get_project;
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::rules::{
-    changed_fields, check_name, check_version, fts_query, not_found, paged, patched_task,
+    changed_fields, check_name, check_version, fts_query, in_bulk, not_found, paged, patched_task,
     progress_of, with_blockers,
 };
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
@@ -274,6 +274,24 @@ pub(crate) fn update_task(
         Some(&a),
     )?;
     get_task(c, id)
+}
+
+/// Apply each change as [`update_task`] does, in order. The writer runs the whole list as
+/// one job in one savepoint, so the first failure undoes the changes before it too.
+pub(crate) fn update_tasks(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    changes: &[TaskChange],
+) -> Result<Vec<TaskRecord>> {
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| {
+            update_task(c, now, actor, ch.id, ch.expected, &ch.patch)
+                .map_err(|e| in_bulk(i, ch.id, e))
+        })
+        .collect()
 }
 
 /// Recompute the inherited priority ("rank") of a task and everything under it.
