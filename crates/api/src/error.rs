@@ -6,16 +6,40 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use taskman_store::StoreError;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem, sent as `application/problem+json` with every error.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
+    /// A URI naming the kind of problem (`https://taskman.dev/problems/not-found`).
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
+    /// The HTTP status, repeated.
     pub status: u16,
+    /// What went wrong with this request, in words.
     pub detail: String,
+    /// For validation problems: the fields at fault.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One field at fault: its path in the body or query (`title`, `changes[2].status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// An error as the API reports it. Each variant names its status.
@@ -40,6 +64,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: well-formed but not acceptable (wrong types, unknown fields, empty title).
     Unprocessable(String),
+    /// 422 naming the fields at fault.
+    Invalid(Vec<FieldError>),
     /// 503: the database cannot be reached.
     Unavailable(String),
     /// 500: logged, never detailed to the client.
@@ -47,6 +73,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 422 for one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
         use ApiError::*;
         match self {
@@ -89,6 +124,16 @@ impl ApiError {
                 "Invalid request",
                 d.clone(),
             ),
+            Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid request",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -116,6 +161,10 @@ impl IntoResponse for ApiError {
             title: title.into(),
             status: status.as_u16(),
             detail,
+            errors: match self {
+                ApiError::Invalid(errors) => errors,
+                _ => Vec::new(),
+            },
         };
         let mut res = (status, Json(body)).into_response();
         res.headers_mut().insert(
@@ -146,7 +195,10 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 ApiError::UnsupportedMediaType("send the body as application/json".into())
             }
-            JsonRejection::JsonDataError(e) => ApiError::Unprocessable(e.body_text()),
+            JsonRejection::JsonDataError(e) => match fields_at_fault(&e) {
+                Some(errors) => ApiError::Invalid(errors),
+                None => ApiError::Unprocessable(e.body_text()),
+            },
             JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(e.body_text()),
             JsonRejection::BytesRejection(e) => {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -165,8 +217,55 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> ApiError {
-        ApiError::BadRequest(r.body_text())
+        match fields_at_fault(&r) {
+            Some(errors) => ApiError::Invalid(errors),
+            None => ApiError::BadRequest(r.body_text()),
+        }
     }
+}
+
+/// The field a body or query string got wrong, from the deserializer's path
+/// (`changes[2].status: unknown variant ...`; an unknown field is named itself).
+fn fields_at_fault(e: &(dyn std::error::Error + 'static)) -> Option<Vec<FieldError>> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(p) = err.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return Some(vec![field_error(
+                p.path().to_string(),
+                p.inner().to_string(),
+            )]);
+        }
+        if let Some(p) = err.downcast_ref::<serde_path_to_error::Error<serde::de::value::Error>>() {
+            return Some(vec![field_error(
+                p.path().to_string(),
+                p.inner().to_string(),
+            )]);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+fn field_error(path: String, message: String) -> FieldError {
+    // serde names an unknown field in its message; the path may or may not include it.
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        let field = if path == "." {
+            name.to_string()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path
+        } else {
+            format!("{path}.{name}")
+        };
+        return FieldError::new(field, "unknown field");
+    }
+    let field = if path == "." { String::new() } else { path };
+    FieldError::new(field, message)
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -8,6 +8,8 @@
 
 pub mod auth;
 pub mod error;
+pub mod idempotency;
+pub mod openapi;
 mod routes;
 
 use std::sync::Arc;
@@ -15,10 +17,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post};
 use taskman_store::{Role, Store};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
-pub use error::{ApiError, Problem};
+pub use error::{ApiError, FieldError, Problem};
+
+use routes::{actions, analytics, events, plans, projects, sprints, tasks};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,52 +45,81 @@ impl AppState {
 /// Request bodies above this are refused (413).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// Where the OpenAPI document and the docs page are served (no key needed).
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+pub const DOCS_PATH: &str = "/api/v1/docs";
+
+/// Every route under `/api/v1`, each registered with its OpenAPI operation.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::get, tasks::update, tasks::delete))
+        .routes(routes!(tasks::transition))
+        .routes(routes!(tasks::bulk))
+        .routes(routes!(tasks::add_dependency))
+        .routes(routes!(tasks::remove_dependency))
+        .routes(routes!(tasks::search))
+        .routes(routes!(analytics::progress))
+        .routes(routes!(analytics::sections))
+        .routes(routes!(analytics::ready))
+        .routes(routes!(analytics::blocked))
+        .routes(routes!(analytics::critical_path))
+        .routes(routes!(analytics::lint))
+        .routes(routes!(plans::list, plans::upload))
+        .routes(routes!(plans::versions))
+        .routes(routes!(plans::markdown))
+        .routes(routes!(sprints::list, sprints::create))
+        .routes(routes!(sprints::get, sprints::update))
+        .routes(routes!(sprints::close))
+        .routes(routes!(sprints::add_task, sprints::remove_task))
+        .routes(routes!(actions::list, actions::create))
+        .routes(routes!(actions::get, actions::update, actions::delete))
+        .routes(routes!(actions::add_item))
+        .routes(routes!(actions::update_item, actions::delete_item))
+        .routes(routes!(events::list))
+}
+
+/// The process answers.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "The process is running", body = String,
+        content_type = "text/plain")))]
+async fn live() -> &'static str {
+    "ok"
+}
+
+/// Every route with its operation: the probes, then `/api/v1` (wrapped by `layer`).
+fn all_routes(
+    layer: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(live))
+        .merge(layer(api_routes()))
+}
+
+/// The OpenAPI 3.1 document of the whole API, as served at [`OPENAPI_PATH`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::finish(all_routes(|r| r).into_openapi())
+}
+
 pub fn router(store: Arc<Store>) -> Router {
     let state = AppState { store };
-    let api = Router::new()
-        .route(
-            "/projects",
-            get(routes::list_projects).post(routes::create_project),
-        )
-        .route(
-            "/projects/{id}",
-            get(routes::get_project)
-                .patch(routes::update_project)
-                .delete(routes::delete_project),
-        )
-        .route(
-            "/projects/{id}/tasks",
-            get(routes::list_tasks).post(routes::create_task),
-        )
-        .route("/projects/{id}/progress", get(routes::progress))
-        .route("/projects/{id}/ready", get(routes::ready))
-        .route("/projects/{id}/blocked", get(routes::blocked))
-        .route(
-            "/projects/{id}/plans",
-            get(routes::list_plans).post(routes::upload_plan),
-        )
-        .route("/plans/{id}/versions", get(routes::plan_versions))
-        .route("/plans/{id}/markdown", get(routes::plan_markdown))
-        .route("/tasks/{id}/dependencies", post(routes::add_dependency))
-        .route(
-            "/tasks/{id}/dependencies/{dep}",
-            axum::routing::delete(routes::remove_dependency),
-        )
-        .route("/events", get(routes::events))
-        .route(
-            "/tasks/{id}",
-            get(routes::get_task)
-                .patch(routes::update_task)
-                .delete(routes::delete_task),
-        )
-        .fallback(not_found)
+    // Authentication runs first (outermost), then the idempotency check, then the handler.
+    let (router, doc) = all_routes(|api| {
+        api.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
-        ));
-    Router::new()
-        .route("/health/live", get(|| async { "ok" }))
-        .nest("/api/v1", api)
+        ))
+    })
+    .split_for_parts();
+    let doc = openapi::finish(doc);
+    router
+        .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -61,6 +61,9 @@ enum Command {
     /// Serve the HTTP API (`/api/v1`, `/health/live`) on the database. An empty database
     /// gets an admin user and a one-time API key (`TASKMAN_BOOTSTRAP_TOKEN` sets it).
     Serve(serve::ServeArgs),
+    /// Print the HTTP API's OpenAPI 3.1 document (the one served at /api/v1/openapi.json),
+    /// e.g. to generate a client.
+    Openapi,
     /// Import a plan file, then write the status changes made in the database back into
     /// it (atomic write, refused if the file changed on disk). Exits 1 on a conflict.
     Sync(db::SyncArgs),
@@ -224,6 +227,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Serve(a) => serve::serve(&a)?,
+        Command::Openapi => {
+            let doc = taskman_api::openapi()
+                .to_pretty_json()
+                .context("writing the OpenAPI document")?;
+            out.line(&doc)?;
+        }
         Command::Import(a) => return runtime()?.block_on(db::import(out, &a)),
         Command::Sync(a) => return runtime()?.block_on(db::sync(out, &a)),
         Command::SetStatus(a) => runtime()?.block_on(db::set_status(out, &a))?,

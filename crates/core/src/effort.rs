@@ -8,6 +8,7 @@ pub const HOURS_PER_WEEK: f64 = 5.0 * HOURS_PER_DAY;
 pub const HOURS_PER_MONTH: f64 = 4.0 * HOURS_PER_WEEK;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Effort {
     pub min_hours: f64,
     pub max_hours: f64,

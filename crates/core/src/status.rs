@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Where a task stands. The checkbox decides; words and emoji only refine an open checkbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Todo,
     InProgress,

@@ -8,6 +8,7 @@ use taskman_core::{Effort, Priority, Status};
 pub type Actor = str;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
     pub id: i64,
     pub name: String,
@@ -24,6 +25,7 @@ pub struct ProjectPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanInfo {
     pub id: i64,
     pub project_id: i64,
@@ -37,6 +39,7 @@ pub struct PlanInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanVersion {
     pub number: i64,
     pub size: i64,
@@ -47,6 +50,7 @@ pub struct PlanVersion {
 /// A task as stored. `key` is the plan's own id for it (`Step 7`, `CORE-001`, or a slug);
 /// `id` is the database's, stable for the task's life.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskRecord {
     pub id: i64,
     pub project_id: i64,
@@ -152,6 +156,7 @@ impl Default for PageRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Cursor for the next page, absent on the last one.
@@ -161,6 +166,7 @@ pub struct Page<T> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectProgress {
     pub total: i64,
     pub done: i64,
@@ -173,6 +179,7 @@ pub struct ProjectProgress {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlockedTask {
     pub task: TaskRecord,
     /// Open tasks it waits on, directly or through its parents.
@@ -180,6 +187,7 @@ pub struct BlockedTask {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: i64,
     pub at: String,
@@ -204,6 +212,7 @@ pub struct EventFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sprint {
     pub id: i64,
     pub project_id: i64,
@@ -236,6 +245,7 @@ pub struct SprintPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionList {
     pub id: i64,
     pub project_id: Option<i64>,
@@ -245,6 +255,7 @@ pub struct ActionList {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionItem {
     pub id: i64,
     pub list_id: i64,
@@ -266,6 +277,7 @@ pub struct ActionItemPatch {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Admin,
     Member,
@@ -292,6 +304,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub name: String,

@@ -92,6 +92,7 @@ pub struct StoredTask {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conflict {
     pub task_id: i64,
     pub key: String,
@@ -103,6 +104,7 @@ pub struct Conflict {
 
 /// What a sync found, in the user's words.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncReport {
     pub plan_id: i64,
     pub version: i64,
@@ -125,6 +127,7 @@ pub struct SyncReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Renamed {
     pub key: String,
     pub from: String,
@@ -132,6 +135,7 @@ pub struct Renamed {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Moved {
     pub key: String,
     pub from: Option<String>,
@@ -139,6 +143,7 @@ pub struct Moved {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     pub key: String,
     pub from: Status,
