@@ -9,7 +9,9 @@
 pub mod auth;
 pub mod error;
 pub mod idempotency;
+pub mod logging;
 pub mod openapi;
+pub mod settings;
 mod routes;
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, FieldError, Problem};
+pub use settings::{LogFormat, Settings};
 
 use routes::{actions, analytics, events, plans, projects, sprints, tasks};
 
@@ -161,12 +164,26 @@ pub async fn bootstrap(store: &Store, token: Option<&str>) -> Result<Option<Stri
     Ok(Some(key))
 }
 
-/// Serve on `listener` until `shutdown` resolves, finishing requests in flight.
+/// Serve on `listener` with default settings until `shutdown` resolves, finishing
+/// requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<Store>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, store, Settings::default(), shutdown).await
+}
+
+/// Serve on `listener` until `shutdown` resolves; then stop accepting, give requests in
+/// flight `settings.http.shutdown_grace_secs` to finish, and return (the caller closes the
+/// store).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    store: Arc<Store>,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let _ = &settings;
     axum::serve(listener, router(store))
         .with_graceful_shutdown(shutdown)
         .await
