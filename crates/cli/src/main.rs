@@ -3,6 +3,7 @@
 //! restore. Only database commands start an async runtime: file commands stay plain
 //! synchronous IO. Errors print the file (and line, where there is one) and exit with code 2.
 
+mod config;
 mod db;
 mod files;
 mod render;
@@ -58,9 +59,14 @@ enum Command {
     /// Import a plan file into the database; importing it again syncs the changes. Exits 1
     /// when the file and the database changed the same thing differently (a conflict).
     Import(db::ImportArgs),
-    /// Serve the HTTP API (`/api/v1`, `/health/live`) on the database. An empty database
-    /// gets an admin user and a one-time API key (`TASKMAN_BOOTSTRAP_TOKEN` sets it).
+    /// Serve the HTTP API (`/api/v1`, `/health/live`) on the database until SIGTERM or
+    /// SIGINT. An empty database gets an admin user and a one-time API key
+    /// (`TASKMAN_BOOTSTRAP_TOKEN` sets it). Settings: flags > TASKMAN_* > --config file.
     Serve(serve::ServeArgs),
+    /// The server's settings: `config check` validates them without serving, `config
+    /// example` prints a settings file (docs/configuration.md).
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Print the HTTP API's OpenAPI 3.1 document (the one served at /api/v1/openapi.json),
     /// e.g. to generate a client.
     Openapi,
@@ -227,6 +233,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Serve(a) => serve::serve(&a)?,
+        Command::Config(c) => config::run(out, &c)?,
         Command::Openapi => {
             let doc = taskman_api::openapi()
                 .to_pretty_json()
