@@ -69,15 +69,23 @@ pub async fn require_key(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
-    let (prefix, hash) = prefix_and_hash(given)
-        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
-    let (key, user) = state
-        .store
-        .api_key_by_prefix(&prefix)
-        .await?
-        .filter(|(k, _)| k.revoked_at.is_none() && same(&k.hash, &hash))
-        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
-    let _ = key;
+    // The cache is keyed by the key's digest (no hex, no database) on the hot path.
+    let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+    let user = match state.keys.get(&digest) {
+        Some(user) => user,
+        None => {
+            let (prefix, hash) = prefix_and_hash(given)
+                .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
+            let (_, user) = state
+                .store
+                .api_key_by_prefix(&prefix)
+                .await?
+                .filter(|(k, _)| k.revoked_at.is_none() && same(&k.hash, &hash))
+                .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))?;
+            state.keys.put(digest, user.clone());
+            user
+        }
+    };
     let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if user.role == Role::Viewer && !reads {
         return Err(ApiError::Forbidden(format!(
@@ -103,5 +111,50 @@ mod tests {
         other.push('z');
         assert_ne!(prefix_and_hash(&other).unwrap().1, hash);
         assert_eq!(prefix_and_hash("Bearer nonsense"), None);
+    }
+}
+
+/// Keys verified lately, by their hash, so that a request does not read the database to
+/// check its key. An entry lasts [`KeyCache::TTL`]: a key revoked (or a role changed) in
+/// the database is refused by every server within that time.
+pub struct KeyCache {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], (User, std::time::Instant)>>,
+}
+
+impl Default for KeyCache {
+    fn default() -> KeyCache {
+        KeyCache {
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl KeyCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+    const MAX: usize = 10_000;
+
+    fn get(&self, digest: &[u8; 32]) -> Option<User> {
+        let entries = self.entries.lock().ok()?;
+        let (user, at) = entries.get(digest)?;
+        (at.elapsed() < Self::TTL).then(|| user.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], user: User) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX {
+                entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+                if entries.len() >= Self::MAX {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest, (user, std::time::Instant::now()));
+        }
+    }
+
+    /// Forget every key (after a key is revoked through this server).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
     }
 }

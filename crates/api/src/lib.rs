@@ -11,8 +11,8 @@ pub mod error;
 pub mod idempotency;
 pub mod logging;
 pub mod openapi;
-pub mod settings;
 mod routes;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -32,6 +32,8 @@ use routes::{actions, analytics, events, plans, projects, sprints, tasks};
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// API keys verified lately (see [`auth::KeyCache`]).
+    pub keys: Arc<auth::KeyCache>,
 }
 
 impl AppState {
@@ -107,7 +109,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 pub fn router(store: Arc<Store>) -> Router {
-    let state = AppState { store };
+    let state = AppState {
+        store,
+        keys: Arc::default(),
+    };
     // Authentication runs first (outermost), then the idempotency check, then the handler.
     let (router, doc) = all_routes(|api| {
         api.route_layer(middleware::from_fn_with_state(

@@ -203,7 +203,11 @@ mod tests {
             .collect();
         assert_eq!(
             bad,
-            vec!["http.request_timeout_secs", "http.cors_origins", "log.level"]
+            vec![
+                "http.request_timeout_secs",
+                "http.cors_origins",
+                "log.level"
+            ]
         );
     }
 

@@ -2090,7 +2090,9 @@ async fn check_tasks_crud(store: &Store) {
         .unwrap();
     assert_eq!(t.project_id, p.id);
     assert_eq!((t.plan_id, t.section_id, t.parent_id), (None, None, None));
-    assert_eq!(t.key, "#0");
+    // Without a plan or a key of its own, a task is named and ordered by its id.
+    assert_eq!(t.key, format!("#{}", t.id));
+    assert_eq!(t.position, t.id);
     assert_eq!(t.title, "Write spec");
     assert_eq!(t.status, Status::Todo);
     assert_eq!(t.priority, Some(Priority::High));
@@ -4330,11 +4332,15 @@ fn titled(title: &str) -> TaskPatch {
     }
 }
 
-/// A task without what differs between two projects holding the same tasks.
+/// A task without what differs between two projects holding the same tasks (ids, and
+/// the key and position a task without a plan takes from its id).
 fn task_shape(t: &TaskRecord) -> TaskRecord {
+    let by_id = t.plan_id.is_none() && t.key == format!("#{}", t.id);
     TaskRecord {
         id: 0,
         project_id: 0,
+        key: if by_id { "#id".into() } else { t.key.clone() },
+        position: if t.plan_id.is_none() { 0 } else { t.position },
         ..t.clone()
     }
 }

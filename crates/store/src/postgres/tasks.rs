@@ -129,12 +129,20 @@ pub(crate) async fn create_task(
         }
         section_id = parent.section_id;
     }
-    let position: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(max(position) + 1, 0) FROM tasks WHERE project_id = $1",
-    )
-    .bind(project_id)
-    .fetch_one(&mut *c)
-    .await?;
+    // In a plan: after its last task. Without a plan the position is the id, set below:
+    // such tasks keep their creation order (no scan of the project for a maximum).
+    let position: i64 = match t.plan_id {
+        Some(plan) => {
+            sqlx::query_scalar(
+                "SELECT COALESCE(max(position) + 1, 0) FROM tasks WHERE plan_id = $1",
+            )
+            .bind(plan)
+            .fetch_one(&mut *c)
+            .await?
+        }
+        None => 0,
+    };
+    // Without a key of its own a task is `#<position>` (in a plan) or `#<id>` (set below).
     let key = t.key.clone().unwrap_or_else(|| format!("#{position}"));
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (project_id, plan_id, key, title, status, priority, rank, owner,
@@ -167,10 +175,13 @@ pub(crate) async fn create_task(
     })?;
     sqlx::query(
         "UPDATE tasks SET lineage = ARRAY[id] || COALESCE(
-            (SELECT p.lineage FROM tasks p WHERE p.id = tasks.parent_id), '{}')
+            (SELECT p.lineage FROM tasks p WHERE p.id = tasks.parent_id), '{}'),
+            position = CASE WHEN plan_id IS NULL THEN id ELSE position END,
+            key = CASE WHEN plan_id IS NULL AND $2 THEN '#' || id ELSE key END
          WHERE id = $1",
     )
     .bind(id)
+    .bind(t.key.is_none())
     .execute(&mut *c)
     .await?;
     set_tags(c, id, &t.tags).await?;

@@ -151,7 +151,11 @@ impl SqliteStore {
         filter: &TaskFilter,
         page: PageRequest,
     ) -> Result<Page<TaskRecord>> {
-        self.read(|c| tasks::list_tasks(c, filter, page))
+        let generation = self
+            .writer
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire);
+        self.read(|c| tasks::list_tasks(c, filter, page, Some((&self.counts, generation))))
     }
 
     pub async fn add_dependency(

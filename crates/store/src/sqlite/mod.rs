@@ -28,6 +28,7 @@ pub struct SqliteStore {
     path: PathBuf,
     pub(crate) writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    pub(crate) counts: CountCache,
     pub(crate) clock: Clock,
     /// Declared last: dropped after the writer has finished.
     _checkpointer: Checkpointer,
@@ -82,6 +83,42 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Totals of filtered task lists, kept until this store's next commit (and at most
+/// [`CountCache::TTL`], for changes other processes commit to the same file): paging
+/// through a list counts its matches once, not once per page.
+#[derive(Default)]
+pub(crate) struct CountCache {
+    entries: Mutex<std::collections::HashMap<String, (u64, std::time::Instant, i64)>>,
+}
+
+impl CountCache {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(2);
+    const MAX: usize = 4096;
+
+    pub(crate) fn get_or(
+        &self,
+        key: String,
+        generation: u64,
+        count: impl FnOnce() -> Result<i64>,
+    ) -> Result<i64> {
+        if let Ok(entries) = self.entries.lock()
+            && let Some(&(g, at, n)) = entries.get(&key)
+            && g == generation
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(n);
+        }
+        let n = count()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX {
+                entries.clear();
+            }
+            entries.insert(key, (generation, std::time::Instant::now(), n));
+        }
+        Ok(n)
+    }
+}
+
 /// Readers kept for reuse; more may be opened under load, extras are closed.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -122,6 +159,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer: Writer::spawn(conn),
             readers: Mutex::new(Vec::new()),
+            counts: CountCache::default(),
             clock,
             _checkpointer: Checkpointer::spawn(path)?,
         })

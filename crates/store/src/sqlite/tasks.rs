@@ -18,10 +18,16 @@ use crate::rules::{
 use crate::stored::{PlanMeta, SectionRow, TaskData, rebuild_plan};
 use crate::sync::Mergeable;
 
+// The section's title comes from a scalar subquery, not a LEFT JOIN: with the join SQLite
+// prepares `... WHERE t.id = ?1` again at every run (the bound value feeds its join
+// simplification), which cost more than the lookup itself.
 pub(crate) const TASK_COLS: &str = "t.id, t.project_id, t.plan_id, t.key, t.title, t.status, \
-    t.priority, t.owner, t.section_id, s.title, t.parent_id, t.position, t.line, t.effort_min, \
-    t.effort_max, t.due, t.tags, t.notes, t.version, t.created_at, t.updated_at, t.data";
-pub(crate) const TASK_FROM: &str = "tasks t LEFT JOIN sections s ON s.id = t.section_id";
+    t.priority, t.owner, t.section_id, (SELECT s.title FROM sections s WHERE s.id = t.section_id), \
+    t.parent_id, t.position, t.line, t.effort_min, \
+    t.effort_max, t.due, t.tags, t.notes, t.version, t.created_at, t.updated_at, t.data, \
+    (SELECT json_group_array(depends_on) FROM (SELECT DISTINCT depends_on FROM task_deps \
+        WHERE task_id = t.id ORDER BY depends_on))";
+pub(crate) const TASK_FROM: &str = "tasks t";
 
 /// True for a task that waits on an open task: one of its own dependencies or one of its
 /// parents' (`lineage` holds the task's id and its ancestors').
@@ -29,74 +35,60 @@ const WAITS: &str = "EXISTS (SELECT 1 FROM json_each(t.lineage) a
         JOIN task_deps d ON d.task_id = a.value JOIN tasks u ON u.id = d.depends_on
         WHERE u.status NOT IN ('done', 'cancelled') AND u.id <> t.id)";
 
+/// A task row with the plan engine's data of the task (for rebuilding a plan).
 pub(crate) fn task_row(r: &Row<'_>) -> rusqlite::Result<(TaskRecord, TaskData)> {
-    let status: String = r.get(5)?;
-    let tags: String = r.get(16)?;
     let data: String = r.get(21)?;
-    let (emin, emax): (Option<f64>, Option<f64>) = (r.get(13)?, r.get(14)?);
     Ok((
-        TaskRecord {
-            id: r.get(0)?,
-            project_id: r.get(1)?,
-            plan_id: r.get(2)?,
-            key: r.get(3)?,
-            title: r.get(4)?,
-            status: status_from_str(&status).unwrap_or(Status::Todo),
-            priority: priority_from_rank(r.get(6)?),
-            owner: r.get(7)?,
-            section_id: r.get(8)?,
-            section: r.get(9)?,
-            parent_id: r.get(10)?,
-            position: r.get(11)?,
-            line: r.get(12)?,
-            effort: emin.zip(emax).map(|(a, b)| Effort {
-                min_hours: a,
-                max_hours: b,
-            }),
-            due: r.get(15)?,
-            tags: serde_json::from_str(&tags).unwrap_or_default(),
-            notes: r.get(17)?,
-            depends_on: Vec::new(),
-            version: r.get(18)?,
-            created_at: r.get(19)?,
-            updated_at: r.get(20)?,
-        },
+        record_row(r)?,
         serde_json::from_str(&data).unwrap_or_default(),
     ))
 }
 
-/// Fill `depends_on` for a batch of tasks with one query.
-pub(crate) fn fill_deps(c: &Connection, tasks: &mut [TaskRecord]) -> Result<()> {
-    if tasks.is_empty() {
-        return Ok(());
-    }
-    let ids = serde_json::to_string(&tasks.iter().map(|t| t.id).collect::<Vec<_>>())?;
-    let mut st = c.prepare_cached(
-        "SELECT DISTINCT task_id, depends_on FROM task_deps
-         WHERE task_id IN (SELECT value FROM json_each(?1)) ORDER BY task_id, depends_on",
-    )?;
-    let mut by: HashMap<i64, Vec<i64>> = HashMap::new();
-    for r in st.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-        let (t, d) = r?;
-        by.entry(t).or_default().push(d);
-    }
-    for t in tasks {
-        t.depends_on = by.remove(&t.id).unwrap_or_default();
-    }
-    Ok(())
+/// A task row as the API and CLI see it (the `data` column is not read).
+pub(crate) fn record_row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    let status: String = r.get(5)?;
+    let tags: String = r.get(16)?;
+    let (emin, emax): (Option<f64>, Option<f64>) = (r.get(13)?, r.get(14)?);
+    Ok(TaskRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        plan_id: r.get(2)?,
+        key: r.get(3)?,
+        title: r.get(4)?,
+        status: status_from_str(&status).unwrap_or(Status::Todo),
+        priority: priority_from_rank(r.get(6)?),
+        owner: r.get(7)?,
+        section_id: r.get(8)?,
+        section: r.get(9)?,
+        parent_id: r.get(10)?,
+        position: r.get(11)?,
+        line: r.get(12)?,
+        effort: emin.zip(emax).map(|(a, b)| Effort {
+            min_hours: a,
+            max_hours: b,
+        }),
+        due: r.get(15)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        notes: r.get(17)?,
+        depends_on: {
+            let deps: Option<String> = r.get(22)?;
+            deps.and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or_default()
+        },
+        version: r.get(18)?,
+        created_at: r.get(19)?,
+        updated_at: r.get(20)?,
+    })
 }
 
 pub(crate) fn get_task(c: &Connection, id: i64) -> Result<TaskRecord> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE t.id = ?1"
     ))?;
-    let (t, _) = st
-        .query_row([id], task_row)
+    let t = st
+        .query_row([id], record_row)
         .optional()?
         .ok_or_else(|| not_found("task", id))?;
-    let mut v = [t];
-    fill_deps(c, &mut v)?;
-    let [t] = v;
     Ok(t)
 }
 
@@ -133,11 +125,15 @@ pub(crate) fn create_task(
             Some((parent.section_id, p))
         }
     };
-    let position: i64 = c.query_row(
-        "SELECT COALESCE(max(position) + 1, 0) FROM tasks WHERE project_id = ?1",
-        [project_id],
-        |r| r.get(0),
-    )?;
+    // In a plan: after its last task. Without a plan the position is the id, set below:
+    // such tasks keep their creation order (no scan of the project for a maximum).
+    let position: i64 = match t.plan_id {
+        Some(plan) => c
+            .prepare_cached("SELECT COALESCE(max(position) + 1, 0) FROM tasks WHERE plan_id = ?1")?
+            .query_row([plan], |r| r.get(0))?,
+        None => 0,
+    };
+    // Without a key of its own a task is `#<position>` (in a plan) or `#<id>` (set below).
     let key = t.key.clone().unwrap_or_else(|| format!("#{position}"));
     let rank = priority_rank(t.priority).unwrap_or(4);
     c.execute(
@@ -175,10 +171,12 @@ pub(crate) fn create_task(
             c.query_row("SELECT lineage FROM tasks WHERE id = ?1", [p], |r| r.get(0))?;
         lineage.extend(serde_json::from_str::<Vec<i64>>(&up)?);
     }
-    c.execute(
-        "UPDATE tasks SET lineage = ?2 WHERE id = ?1",
-        params![id, serde_json::to_string(&lineage)?],
-    )?;
+    let (position, key) = match t.plan_id {
+        Some(_) => (position, key),
+        None => (id, t.key.clone().unwrap_or_else(|| format!("#{id}"))),
+    };
+    c.prepare_cached("UPDATE tasks SET lineage = ?2, position = ?3, key = ?4 WHERE id = ?1")?
+        .execute(params![id, serde_json::to_string(&lineage)?, position, key])?;
     index_text(c, id)?;
     set_tags(c, id, &t.tags)?;
     let rec = get_task(c, id)?;
@@ -449,17 +447,26 @@ pub(crate) fn list_tasks(
     c: &Connection,
     f: &TaskFilter,
     page: PageRequest,
+    counts: Option<(&super::CountCache, u64)>,
 ) -> Result<Page<TaskRecord>> {
     let mut wh: Vec<String> = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-    // ?1 is always the project (or NULL).
+    // ?1 is always the project (or NULL). Values are bound through CAST(): a bare `?n`
+    // next to `ORDER BY t.id` makes SQLite prepare the statement again at every run.
     args.push(Box::new(f.project_id));
     if f.project_id.is_some() {
-        wh.push("t.project_id = ?1".into());
+        wh.push("t.project_id = CAST(?1 AS INTEGER)".into());
     }
     let mut arg = |wh: &mut Vec<String>, clause: &str, v: Box<dyn ToSql>| {
         args.push(v);
-        wh.push(clause.replace('$', &format!("?{}", args.len())));
+        let n = args.len();
+        let cast =
+            if clause.contains("MATCH") || clause.contains("tag =") || clause.contains("owner =") {
+                format!("CAST(?{n} AS TEXT)")
+            } else {
+                format!("CAST(?{n} AS INTEGER)")
+            };
+        wh.push(clause.replace('$', &cast));
     };
     if let Some(p) = f.plan_id {
         arg(&mut wh, "t.plan_id = $", Box::new(p));
@@ -468,12 +475,14 @@ pub(crate) fn list_tasks(
         arg(&mut wh, "t.section_id = $", Box::new(s));
     }
     if !f.status.is_empty() {
-        let list = serde_json::to_string(&f.status.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
-        arg(
-            &mut wh,
-            "t.status IN (SELECT value FROM json_each($))",
-            Box::new(list),
-        );
+        // The statuses are our own words (`todo`, `done`, ...), written into the SQL so
+        // the planner sees them.
+        let list: Vec<String> = f
+            .status
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        wh.push(format!("t.status IN ({})", list.join(", ")));
     }
     if let Some(p) = f.priority {
         arg(&mut wh, "t.priority = $", Box::new(p as i64));
@@ -517,33 +526,41 @@ pub(crate) fn list_tasks(
     } else {
         wh.join(" AND ")
     };
-    let total: i64 = c.query_row(
-        &format!("SELECT count(*) FROM tasks t WHERE {cond}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    let count = || -> Result<i64> {
+        Ok(
+            c.prepare_cached(&format!("SELECT count(*) FROM tasks t WHERE {cond}"))?
+                .query_row(params_from_iter(args.iter()), |r| r.get(0))?,
+        )
+    };
+    let total: i64 = match counts {
+        Some((cache, generation)) => cache.get_or(format!("{f:?}"), generation, count)?,
+        None => count()?,
+    };
     let limit = i64::from(page.limit.clamp(1, 1000));
     args.push(Box::new(page.after.unwrap_or(0)));
     let after_i = args.len();
     args.push(Box::new(limit + 1));
     let limit_i = args.len();
+    // Pages follow the id. When many rows match (over 2% of the table's ids), walking the
+    // table in id order from the cursor finds a page after a few thousand rows at worst;
+    // the planner would otherwise take the filter's index and sort every match first.
+    let max_id: i64 = c
+        .prepare_cached("SELECT COALESCE(max(id), 0) FROM tasks")?
+        .query_row([], |r| r.get(0))?;
+    let from = if total > 0 && total.saturating_mul(50) >= max_id && total > limit {
+        "tasks t NOT INDEXED"
+    } else {
+        TASK_FROM
+    };
     let sql = format!(
-        "SELECT {TASK_COLS} FROM {TASK_FROM} WHERE {cond} AND t.id > ?{after_i}
-         ORDER BY t.id LIMIT ?{limit_i}"
+        "SELECT {TASK_COLS} FROM {from} WHERE {cond} AND t.id > CAST(?{after_i} AS INTEGER)
+         ORDER BY t.id LIMIT CAST(?{limit_i} AS INTEGER)"
     );
     let mut st = c.prepare_cached(&sql)?;
     let mut items: Vec<TaskRecord> = st
-        .query_map(params_from_iter(args.iter()), |r| {
-            task_row(r).map(|(t, _)| t)
-        })?
+        .query_map(params_from_iter(args.iter()), |r| record_row(r))?
         .collect::<Result<_, _>>()?;
-    let page = {
-        let p = paged(std::mem::take(&mut items), limit, total, |t| t.id);
-        let mut p = p;
-        fill_deps(c, &mut p.items)?;
-        p
-    };
-    Ok(page)
+    Ok(paged(std::mem::take(&mut items), limit, total, |t| t.id))
 }
 
 pub(crate) fn progress(c: &Connection, project_id: i64) -> Result<ProjectProgress> {
@@ -575,14 +592,11 @@ pub(crate) fn ready(c: &Connection, project_id: i64, limit: u32) -> Result<Vec<T
         if left <= 0 {
             break;
         }
-        let rows = st.query_map(params![project_id, status, left], |r| {
-            task_row(r).map(|(t, _)| t)
-        })?;
+        let rows = st.query_map(params![project_id, status, left], |r| record_row(r))?;
         for r in rows {
             items.push(r?);
         }
     }
-    fill_deps(c, &mut items)?;
     Ok(items)
 }
 
@@ -596,10 +610,9 @@ pub(crate) fn blocked(c: &Connection, project_id: i64) -> Result<Vec<BlockedTask
            AND (t.status = 'blocked' OR {WAITS})
          ORDER BY t.plan_id, t.position, t.id"
     ))?;
-    let mut items: Vec<TaskRecord> = st
-        .query_map([project_id], |r| task_row(r).map(|(t, _)| t))?
+    let items: Vec<TaskRecord> = st
+        .query_map([project_id], |r| record_row(r))?
         .collect::<Result<_, _>>()?;
-    fill_deps(c, &mut items)?;
     let mut open_deps: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut st = c.prepare_cached(
         "SELECT DISTINCT d.task_id, d.depends_on FROM task_deps d JOIN tasks u ON u.id = d.depends_on

@@ -17,6 +17,9 @@ use crate::error::{Result, StoreError};
 /// A queued job: runs against the connection inside a savepoint, says whether it succeeded,
 /// and returns how to answer its caller once the batch has committed (or failed to).
 type Reply = Box<dyn FnOnce(Option<StoreError>) + Send>;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
 /// Most jobs in one transaction: bounds how long one commit keeps callers waiting.
@@ -25,18 +28,23 @@ const MAX_BATCH: usize = 512;
 pub(crate) struct Writer {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// Bumped after every commit: what readers cached before is stale.
+    pub(crate) generation: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub(crate) fn spawn(conn: Connection) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>();
+        let generation = Arc::new(AtomicU64::new(0));
+        let g = generation.clone();
         let thread = std::thread::Builder::new()
             .name("taskman-sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &g))
             .expect("spawning the writer thread");
         Writer {
             tx: Some(tx),
             thread: Some(thread),
+            generation,
         }
     }
 
@@ -81,7 +89,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, generation: &AtomicU64) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -110,6 +118,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
         if commit.is_some() {
             let _ = conn.execute_batch("ROLLBACK");
         }
+        generation.fetch_add(1, Ordering::Release);
         for a in answers {
             a(commit.clone());
         }
