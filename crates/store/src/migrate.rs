@@ -35,6 +35,11 @@ pub const SQLITE: &[Migration] = &[
         name: "idempotency",
         sql: include_str!("../migrations/sqlite/0002_idempotency.sql"),
     },
+    Migration {
+        version: 3,
+        name: "fts_deferred",
+        sql: include_str!("../migrations/sqlite/0003_fts_deferred.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

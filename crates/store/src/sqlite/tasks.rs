@@ -177,7 +177,9 @@ pub(crate) fn create_task(
     };
     c.prepare_cached("UPDATE tasks SET lineage = ?2, position = ?3, key = ?4 WHERE id = ?1")?
         .execute(params![id, serde_json::to_string(&lineage)?, position, key])?;
-    index_text(c, id)?;
+    // Indexed for search when the batch commits (see writer.rs), not inside this savepoint.
+    c.prepare_cached("INSERT INTO fts_pending (id) VALUES (?1)")?
+        .execute([id])?;
     set_tags(c, id, &t.tags)?;
     let rec = get_task(c, id)?;
     event(

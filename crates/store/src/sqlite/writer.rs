@@ -105,16 +105,31 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, generation: &AtomicU64) {
             continue;
         }
         let mut answers: Vec<Reply> = Vec::with_capacity(batch.len());
+        let step = |sql: &str| {
+            let _ = conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
+        };
         for job in batch {
-            let _ = conn.execute_batch("SAVEPOINT job");
+            step("SAVEPOINT job");
             let (ok, reply) = job(&conn);
             if !ok {
-                let _ = conn.execute_batch("ROLLBACK TO job");
+                step("ROLLBACK TO job");
             }
-            let _ = conn.execute_batch("RELEASE job");
+            step("RELEASE job");
             answers.push(reply);
         }
-        let commit = conn.execute_batch("COMMIT").err().map(StoreError::from);
+        // Tasks created in this batch go into the full-text index in one statement, outside
+        // the jobs' savepoints (FTS5 writes out its pending entries at every release).
+        let indexed = conn
+            .prepare_cached(
+                "INSERT INTO tasks_fts (rowid, title, notes)
+                 SELECT t.id, t.title, t.notes FROM fts_pending p JOIN tasks t ON t.id = p.id",
+            )
+            .and_then(|mut st| st.execute([]))
+            .and_then(|_| conn.prepare_cached("DELETE FROM fts_pending")?.execute([]));
+        let commit = match indexed {
+            Err(e) => Some(StoreError::from(e)),
+            Ok(_) => conn.execute_batch("COMMIT").err().map(StoreError::from),
+        };
         if commit.is_some() {
             let _ = conn.execute_batch("ROLLBACK");
         }
