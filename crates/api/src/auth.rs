@@ -97,23 +97,6 @@ pub async fn require_key(
     Ok(next.run(req).await)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_found_by_prefix_and_checked_by_hash() {
-        let (key, prefix, hash) = new_key().unwrap();
-        assert!(key.starts_with(&format!("tm_{prefix}_")));
-        assert_eq!(prefix_and_hash(&key).unwrap(), (prefix, hash.clone()));
-        let mut other = key.clone();
-        other.pop();
-        other.push('z');
-        assert_ne!(prefix_and_hash(&other).unwrap().1, hash);
-        assert_eq!(prefix_and_hash("Bearer nonsense"), None);
-    }
-}
-
 /// Keys verified lately, by their hash, so that a request does not read the database to
 /// check its key. An entry lasts [`KeyCache::TTL`]: a key revoked (or a role changed) in
 /// the database is refused by every server within that time.
@@ -156,5 +139,22 @@ impl KeyCache {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_by_prefix_and_checked_by_hash() {
+        let (key, prefix, hash) = new_key().unwrap();
+        assert!(key.starts_with(&format!("tm_{prefix}_")));
+        assert_eq!(prefix_and_hash(&key).unwrap(), (prefix, hash.clone()));
+        let mut other = key.clone();
+        other.pop();
+        other.push('z');
+        assert_ne!(prefix_and_hash(&other).unwrap().1, hash);
+        assert_eq!(prefix_and_hash("Bearer nonsense"), None);
     }
 }

@@ -58,6 +58,8 @@ pub enum ApiError {
     Conflict(String),
     /// 412: If-Match named another version.
     PreconditionFailed(String),
+    /// 408: the request took longer than the server's timeout; its work was cancelled.
+    RequestTimeout(String),
     /// 413: the body is over the limit.
     PayloadTooLarge(String),
     /// 415: the body is not of a type the route takes.
@@ -104,6 +106,12 @@ impl ApiError {
                 StatusCode::PRECONDITION_FAILED,
                 "precondition-failed",
                 "Precondition failed",
+                d.clone(),
+            ),
+            RequestTimeout(d) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timeout",
                 d.clone(),
             ),
             PayloadTooLarge(d) => (

@@ -8,11 +8,13 @@
 
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod idempotency;
 pub mod logging;
 pub mod openapi;
 mod routes;
 pub mod settings;
+pub mod stack;
 
 use std::sync::Arc;
 
@@ -34,6 +36,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// API keys verified lately (see [`auth::KeyCache`]).
     pub keys: Arc<auth::KeyCache>,
+    /// The last readiness result (see [`health`]).
+    pub health: Arc<health::Cached>,
 }
 
 impl AppState {
@@ -86,20 +90,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(events::list))
 }
 
-/// The process answers.
-#[utoipa::path(get, path = "/health/live", tag = "health",
-    responses((status = 200, description = "The process is running", body = String,
-        content_type = "text/plain")))]
-async fn live() -> &'static str {
-    "ok"
-}
-
 /// Every route with its operation: the probes, then `/api/v1` (wrapped by `layer`).
 fn all_routes(
     layer: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
 ) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
-        .routes(routes!(live))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(health::startup))
         .merge(layer(api_routes()))
 }
 
@@ -108,10 +106,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi::finish(all_routes(|r| r).into_openapi())
 }
 
+/// The application with default settings (tests, examples).
 pub fn router(store: Arc<Store>) -> Router {
+    router_with(store, &Settings::default())
+}
+
+/// The whole application: routes, their OpenAPI document and docs page, and the middleware
+/// stack in the order `stack` documents.
+pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
     let state = AppState {
         store,
         keys: Arc::default(),
+        health: Arc::default(),
     };
     // Authentication runs first (outermost), then the idempotency check, then the handler.
     let (router, doc) = all_routes(|api| {
@@ -126,11 +132,30 @@ pub fn router(store: Arc<Store>) -> Router {
     })
     .split_for_parts();
     let doc = openapi::finish(doc);
-    router
+    let app = router
+        .route_layer(middleware::from_fn(stack::tag_route))
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
+        .with_state(state);
+    // Innermost first: `.layer` wraps what is already there.
+    let app = app
+        .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
+        .layer(middleware::from_fn(stack::timeout(
+            settings.request_timeout(),
+        )))
+        .layer(stack::compression(settings.http.compress_min_bytes));
+    let app = match stack::cors(settings) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn(stack::security_headers(
+        settings.http.hsts,
+    )))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+        stack::panic_response,
+    ))
+    .layer(middleware::from_fn(stack::log_requests))
+    .layer(middleware::from_fn(stack::request_id))
 }
 
 async fn not_found() -> ApiError {
@@ -188,8 +213,29 @@ pub async fn serve_with(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let _ = &settings;
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router_with(store, &settings);
+    let grace = settings.shutdown_grace();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections; requests in flight may finish");
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown);
+    let server = std::pin::pin!(server.into_future());
+    // Requests in flight get `grace` once shutdown begins; then the server stops anyway.
+    tokio::select! {
+        r = server => r,
+        () = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the shutdown grace; stopping");
+            Ok(())
+        }
+    }
 }

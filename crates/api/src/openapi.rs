@@ -48,6 +48,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("403", "Forbidden", "The key's role may not do this"),
     ("404", "NotFound", "No such resource"),
     (
+        "408",
+        "RequestTimeout",
+        "The request took longer than the server's timeout; its work was cancelled",
+    ),
+    (
         "409",
         "Conflict",
         "The change conflicts with what is stored (duplicate, cycle, a version changed \
@@ -83,7 +88,7 @@ fn problems_of(method: &str, path: &str, has_body: bool) -> Vec<&'static str> {
     if !path.starts_with("/api/v1/") {
         return Vec::new();
     }
-    let mut out = vec!["400", "401", "404", "422", "500", "503"];
+    let mut out = vec!["400", "401", "404", "408", "422", "500", "503"];
     if method != "get" {
         out.extend(["403", "409"]);
     }

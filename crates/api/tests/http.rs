@@ -1020,3 +1020,176 @@ async fn a_retried_post_with_an_idempotency_key_makes_one_change(b: Backend) {
         .await;
     assert_eq!(problem(&res).0, StatusCode::BAD_REQUEST);
 }
+
+both!(every_answer_carries_a_request_id_and_the_security_headers);
+async fn every_answer_carries_a_request_id_and_the_security_headers(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let res = s
+        .get("/api/v1/projects")
+        .header("x-request-id", "abc-123")
+        .go()
+        .await;
+    let h = res.headers();
+    assert_eq!(h["x-request-id"], "abc-123", "taken from the request");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(!h.contains_key("server"), "no Server header");
+    assert!(
+        !h.contains_key("strict-transport-security"),
+        "HSTS only when configured"
+    );
+    // Made when absent (or unusable), also on errors and on unknown routes.
+    for path in ["/api/v1/projects/999", "/nowhere", "/health/live"] {
+        let res = s.get(path).go().await;
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(id.len(), 32, "{path}: {id}");
+        assert!(id.bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+    let res = s
+        .get("/api/v1/projects")
+        .header("x-request-id", &"x".repeat(200))
+        .go()
+        .await;
+    assert_eq!(
+        res.headers()["x-request-id"].len(),
+        32,
+        "too long: replaced"
+    );
+}
+
+both!(hsts_and_cors_follow_the_settings);
+async fn hsts_and_cors_follow_the_settings(b: Backend) {
+    let mut settings = taskman_api::Settings::default();
+    settings.http.hsts = true;
+    settings.http.cors_origins = vec!["https://app.example".into()];
+    let Some(s) = Server::start_with(b, settings).await else {
+        return;
+    };
+    let res = s
+        .get("/api/v1/projects")
+        .header("origin", "https://app.example")
+        .go()
+        .await;
+    assert!(
+        res.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let res = s
+        .get("/api/v1/projects")
+        .header("origin", "https://evil.example")
+        .go()
+        .await;
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+}
+
+both!(bodies_are_compressed_only_above_the_threshold);
+async fn bodies_are_compressed_only_above_the_threshold(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let p = s.project("p").await;
+    for i in 0..20 {
+        s.task(
+            p,
+            json!({"title": format!("A task with a long enough title, number {i}")}),
+        )
+        .await;
+    }
+    // Spoken to without the contract check: the bodies here are compressed bytes.
+    let raw = |path: String, enc: &'static str| {
+        s.http
+            .get(s.url(&path))
+            .bearer_auth(support::ADMIN)
+            .header("accept-encoding", enc)
+            .send()
+    };
+    let big = raw(format!("/api/v1/projects/{p}/tasks"), "gzip")
+        .await
+        .unwrap();
+    assert_eq!(big.headers()["content-encoding"], "gzip");
+    let bytes = big.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+    let br = raw(format!("/api/v1/projects/{p}/tasks"), "br")
+        .await
+        .unwrap();
+    assert_eq!(br.headers()["content-encoding"], "br");
+    let small = raw(format!("/api/v1/projects/{p}"), "gzip").await.unwrap();
+    assert!(
+        !small.headers().contains_key("content-encoding"),
+        "under 1 KiB: sent as is"
+    );
+    let plain = raw(format!("/api/v1/projects/{p}/tasks"), "identity")
+        .await
+        .unwrap();
+    assert!(!plain.headers().contains_key("content-encoding"));
+}
+
+both!(a_request_over_the_timeout_gets_408);
+async fn a_request_over_the_timeout_gets_408(b: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut settings = taskman_api::Settings::default();
+    settings.http.request_timeout_secs = 1;
+    let Some(s) = Server::start_with(b, settings).await else {
+        return;
+    };
+    // A client that announces a body and never sends it: the server gives up after 1 s.
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let req = format!(
+        "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\"",
+        support::ADMIN
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut buf))
+        .await
+        .expect("an answer before 10 s")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    // Nothing was made.
+    let list = s.get("/api/v1/projects").go().await.json();
+    assert_eq!(list, json!([]));
+}
+
+both!(readiness_reports_each_check);
+async fn readiness_reports_each_check(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let res = s.call(s.http.get(s.url("/health/ready"))).go().await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.json();
+    assert_eq!(h["status"], "ok");
+    let names: Vec<&str> = h["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["database", "migrations"]);
+    assert!(h["checks"][0]["latency_ms"].is_number());
+    // Cached: the same result within 10 s.
+    let again = s.call(s.http.get(s.url("/health/ready"))).go().await.json();
+    assert_eq!(again["checked_at"], h["checked_at"]);
+    let res = s.call(s.http.get(s.url("/health/startup"))).go().await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

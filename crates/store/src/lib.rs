@@ -179,6 +179,18 @@ impl Store {
     }
 
     /// Check the database answers (health probes).
+    /// Connections of the pool: (open, idle). SQLite: the writer and the idle readers
+    /// kept; PostgreSQL: the pool's.
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match self {
+            Store::Sqlite(s) => {
+                let idle = s.idle_readers() as u32;
+                (idle + 1, idle)
+            }
+            Store::Postgres(p) => (p.pool.size(), p.pool.num_idle() as u32),
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.list_projects().await.map(|_| ()),

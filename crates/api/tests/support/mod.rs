@@ -87,6 +87,11 @@ impl Server {
     /// A server on `backend`, or `None` (with a notice) when PostgreSQL is not configured
     /// for tests; with `TASKMAN_REQUIRE_POSTGRES=1` that is a failure instead.
     pub async fn start(backend: Backend) -> Option<Server> {
+        Server::start_with(backend, taskman_api::Settings::default()).await
+    }
+
+    /// A server with these settings.
+    pub async fn start_with(backend: Backend, settings: taskman_api::Settings) -> Option<Server> {
         let dir = tempfile::tempdir().unwrap();
         let (location, pg) = match backend {
             Backend::Sqlite => (Location::Sqlite(dir.path().join("api.db")), None),
@@ -135,9 +140,10 @@ impl Server {
         assert_eq!(key.as_deref(), Some(ADMIN));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(taskman_api::serve(
+        tokio::spawn(taskman_api::serve_with(
             listener,
             store.clone(),
+            settings,
             std::future::pending(),
         ));
         let http = Client::new();

@@ -92,9 +92,21 @@ impl PgStore {
         plan: Plan,
     ) -> Result<SyncReport> {
         let (a, n) = (actor.to_string(), name.to_string());
-        write!(self, |c, now| import::import(
+        let report: SyncReport = write!(self, |c, now| import::import(
             c, now, &a, project_id, &n, &bytes, &plan
-        ))
+        ))?;
+        if report.added.len() > 1000 {
+            // Fresh statistics after a big import, once it is acknowledged: without them
+            // the planner takes a filter on a few thousand rows for one row (a page of 50
+            // ran 100 times slower). Autovacuum would get there, later.
+            let pool = self.pool.clone();
+            tokio::spawn(async move {
+                let _ = sqlx::query("ANALYZE tasks, task_deps, task_tags")
+                    .execute(&pool)
+                    .await;
+            });
+        }
+        Ok(report)
     }
 
     /// The quick sync for ticked boxes (see [`crate::quick`]); `None` when the text needs

@@ -165,6 +165,11 @@ impl SqliteStore {
         })
     }
 
+    /// Reader connections kept open for reuse.
+    pub fn idle_readers(&self) -> usize {
+        self.readers.lock().map_or(0, |v| v.len())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -560,7 +560,7 @@ pub(crate) fn list_tasks(
     );
     let mut st = c.prepare_cached(&sql)?;
     let mut items: Vec<TaskRecord> = st
-        .query_map(params_from_iter(args.iter()), |r| record_row(r))?
+        .query_map(params_from_iter(args.iter()), record_row)?
         .collect::<Result<_, _>>()?;
     Ok(paged(std::mem::take(&mut items), limit, total, |t| t.id))
 }
@@ -594,7 +594,7 @@ pub(crate) fn ready(c: &Connection, project_id: i64, limit: u32) -> Result<Vec<T
         if left <= 0 {
             break;
         }
-        let rows = st.query_map(params![project_id, status, left], |r| record_row(r))?;
+        let rows = st.query_map(params![project_id, status, left], record_row)?;
         for r in rows {
             items.push(r?);
         }
@@ -613,7 +613,7 @@ pub(crate) fn blocked(c: &Connection, project_id: i64) -> Result<Vec<BlockedTask
          ORDER BY t.plan_id, t.position, t.id"
     ))?;
     let items: Vec<TaskRecord> = st
-        .query_map([project_id], |r| record_row(r))?
+        .query_map([project_id], record_row)?
         .collect::<Result<_, _>>()?;
     let mut open_deps: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut st = c.prepare_cached(

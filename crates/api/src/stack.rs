@@ -1,0 +1,235 @@
+//! The middleware every request goes through, outermost first:
+//!
+//! 1. request ID: `X-Request-Id` taken from the request (1 to 128 visible characters) or
+//!    made, put on the request and echoed on the response;
+//! 2. request log: one line per request with the request ID, method, matched route,
+//!    status and latency (never a header, so no key or token);
+//! 3. panic guard: a panic in a handler becomes a 500 problem, not a dropped connection;
+//! 4. security headers: `nosniff`, frame `DENY`, a content security policy, no referrer,
+//!    HSTS when `http.hsts` is set; no `Server` header is sent;
+//! 5. CORS for the origins in `http.cors_origins` (none: no CORS headers);
+//! 6. compression: gzip or brotli for bodies above `http.compress_min_bytes`, not for
+//!    images or event streams;
+//! 7. request timeout: past `http.request_timeout_secs` the handler is dropped (its work
+//!    cancelled) and the answer is a 408 problem;
+//! 8. body size limit: `http.body_limit_bytes`, 413 problem.
+//!
+//! Then, for routes under `/api/v1` only: authentication (401/403), idempotency keys, the
+//! handler.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::ApiError;
+use crate::settings::Settings;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's ID, as set by [`request_id`].
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The route a request matched, carried to the log line on the response.
+#[derive(Debug, Clone)]
+struct Route(String);
+
+fn usable_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    ((1..=128).contains(&s.len()) && s.bytes().all(|b| (0x21..0x7f).contains(&b)))
+        .then(|| s.to_string())
+}
+
+fn new_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // Unique enough within the process without randomness.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        b[..8].copy_from_slice(&n.to_le_bytes());
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Layer 1: the request ID.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(usable_id)
+        .unwrap_or_else(new_id);
+    let value = HeaderValue::from_str(&id).expect("checked or hex");
+    req.headers_mut().insert(REQUEST_ID, value.clone());
+    req.extensions_mut().insert(RequestId(id));
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(REQUEST_ID, value);
+    res
+}
+
+/// Layer 2: one log line per request.
+pub async fn log_requests(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(String::new, |r| r.0.clone());
+    let res = next.run(req).await;
+    let route = res
+        .extensions()
+        .get::<Route>()
+        .map_or("-", |r| r.0.as_str());
+    let status = res.status().as_u16();
+    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(request_id = %id, method = %method, route, status, latency_ms, "request");
+    } else {
+        tracing::info!(request_id = %id, method = %method, route, status, latency_ms, "request");
+    }
+    res
+}
+
+/// Route level: the matched route, for the log line and the metrics.
+pub async fn tag_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let mut res = next.run(req).await;
+    if let Some(r) = route {
+        res.extensions_mut().insert(Route(r));
+    }
+    res
+}
+
+/// Layer 3: a panic answers 500 (and is logged), the connection and process live on.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    ApiError::Internal(format!("handler panicked: {what}")).into_response()
+}
+
+/// Layer 4: security headers on every answer.
+pub fn security_headers(
+    hsts: bool,
+) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |req: Request, next: Next| {
+        Box::pin(async move {
+            let mut res = next.run(req).await;
+            let h = res.headers_mut();
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                     frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                ),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            if hsts {
+                h.insert(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                );
+            }
+            h.remove(header::SERVER);
+            res
+        })
+    }
+}
+
+/// Layer 5: CORS for the configured origins, or none.
+pub fn cors(settings: &Settings) -> Option<CorsLayer> {
+    let origins = &settings.http.cors_origins;
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                REQUEST_ID,
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::RETRY_AFTER,
+                REQUEST_ID,
+                HeaderName::from_static("idempotency-replayed"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Layer 6: compression above the threshold, never for images or event streams.
+pub fn compression(min_bytes: u16) -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().gzip(true).br(true).compress_when(
+        SizeAbove::new(min_bytes)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::SSE)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::const_new("application/zip")),
+    )
+}
+
+/// Layer 7: the request timeout (408); dropping the handler's future cancels its work.
+pub fn timeout(
+    limit: Duration,
+) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |req: Request, next: Next| {
+        Box::pin(async move {
+            match tokio::time::timeout(limit, next.run(req)).await {
+                Ok(res) => res,
+                Err(_) => ApiError::RequestTimeout(format!(
+                    "the request took longer than {} s and was cancelled",
+                    limit.as_secs()
+                ))
+                .into_response(),
+            }
+        })
+    }
+}
