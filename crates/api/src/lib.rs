@@ -137,25 +137,25 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(not_found)
         .with_state(state);
-    // Innermost first: `.layer` wraps what is already there.
+    // Innermost first: `.layer` wraps what is already there. The request ID, log line,
+    // security headers and timeout are one middleware (`stack::Edge`), outermost.
     let app = app
         .layer(DefaultBodyLimit::max(settings.http.body_limit_bytes))
-        .layer(middleware::from_fn(stack::timeout(
-            settings.request_timeout(),
-        )))
         .layer(stack::compression(settings.http.compress_min_bytes));
     let app = match stack::cors(settings) {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    app.layer(middleware::from_fn(stack::security_headers(
-        settings.http.hsts,
-    )))
-    .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+    let edge = stack::Edge {
+        hsts: settings.http.hsts,
+        timeout: settings.request_timeout(),
+    };
+    app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
         stack::panic_response,
     ))
-    .layer(middleware::from_fn(stack::log_requests))
-    .layer(middleware::from_fn(stack::request_id))
+    .layer(middleware::from_fn(move |req, next| {
+        edge.clone().run(req, next)
+    }))
 }
 
 async fn not_found() -> ApiError {

@@ -1,18 +1,19 @@
 //! The middleware every request goes through, outermost first:
 //!
-//! 1. request ID: `X-Request-Id` taken from the request (1 to 128 visible characters) or
-//!    made, put on the request and echoed on the response;
-//! 2. request log: one line per request with the request ID, method, matched route,
-//!    status and latency (never a header, so no key or token);
-//! 3. panic guard: a panic in a handler becomes a 500 problem, not a dropped connection;
-//! 4. security headers: `nosniff`, frame `DENY`, a content security policy, no referrer,
-//!    HSTS when `http.hsts` is set; no `Server` header is sent;
-//! 5. CORS for the origins in `http.cors_origins` (none: no CORS headers);
-//! 6. compression: gzip or brotli for bodies above `http.compress_min_bytes`, not for
+//! 1. the edge ([`Edge`], one middleware for the per-request basics):
+//!    - request ID: `X-Request-Id` taken from the request (1 to 128 visible characters)
+//!      or made, put on the request and echoed on the response;
+//!    - request timeout: past `http.request_timeout_secs` the inner service is dropped
+//!      (its work cancelled) and the answer is a 408 problem;
+//!    - security headers: `nosniff`, frame `DENY`, a content security policy, no
+//!      referrer, HSTS when `http.hsts` is set; no `Server` header;
+//!    - one log line per request: request ID, method, matched route, status, latency
+//!      (never a header, so no key or token);
+//! 2. panic guard: a panic in a handler becomes a 500 problem, not a dropped connection;
+//! 3. CORS for the origins in `http.cors_origins` (none: no CORS headers);
+//! 4. compression: gzip or brotli for bodies above `http.compress_min_bytes`, not for
 //!    images or event streams;
-//! 7. request timeout: past `http.request_timeout_secs` the handler is dropped (its work
-//!    cancelled) and the answer is a 408 problem;
-//! 8. body size limit: `http.body_limit_bytes`, 413 problem.
+//! 5. body size limit: `http.body_limit_bytes`, 413 problem.
 //!
 //! Then, for routes under `/api/v1` only: authentication (401/403), idempotency keys, the
 //! handler.
@@ -31,10 +32,6 @@ use crate::error::ApiError;
 use crate::settings::Settings;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The request's ID, as set by [`request_id`].
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 /// The route a request matched, carried to the log line on the response.
 #[derive(Debug, Clone)]
@@ -57,43 +54,72 @@ fn new_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Layer 1: the request ID.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(usable_id)
-        .unwrap_or_else(new_id);
-    let value = HeaderValue::from_str(&id).expect("checked or hex");
-    req.headers_mut().insert(REQUEST_ID, value.clone());
-    req.extensions_mut().insert(RequestId(id));
-    let mut res = next.run(req).await;
-    res.headers_mut().insert(REQUEST_ID, value);
-    res
+/// Layer 1 in one pass (a layer of its own for each part cost a boxed future and a clone
+/// of the rest of the stack per request): request ID, timeout, security headers, log line.
+#[derive(Clone)]
+pub struct Edge {
+    pub hsts: bool,
+    pub timeout: Duration,
 }
 
-/// Layer 2: one log line per request.
-pub async fn log_requests(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(String::new, |r| r.0.clone());
-    let res = next.run(req).await;
-    let route = res
-        .extensions()
-        .get::<Route>()
-        .map_or("-", |r| r.0.as_str());
-    let status = res.status().as_u16();
-    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
-    if status >= 500 {
-        tracing::error!(request_id = %id, method = %method, route, status, latency_ms, "request");
-    } else {
-        tracing::info!(request_id = %id, method = %method, route, status, latency_ms, "request");
+impl Edge {
+    pub async fn run(self, mut req: Request, next: Next) -> Response {
+        let start = Instant::now();
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(usable_id)
+            .unwrap_or_else(new_id);
+        let value = HeaderValue::from_str(&id).expect("checked or hex");
+        req.headers_mut().insert(REQUEST_ID, value.clone());
+        let method = req.method().clone();
+        let mut res = match tokio::time::timeout(self.timeout, next.run(req)).await {
+            Ok(res) => res,
+            Err(_) => ApiError::RequestTimeout(format!(
+                "the request took longer than {} s and was cancelled",
+                self.timeout.as_secs()
+            ))
+            .into_response(),
+        };
+        let h = res.headers_mut();
+        h.insert(REQUEST_ID, value);
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        if self.hsts {
+            h.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        h.remove(header::SERVER);
+        let route = res
+            .extensions()
+            .get::<Route>()
+            .map_or("-", |r| r.0.as_str());
+        let status = res.status().as_u16();
+        let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(request_id = %id, method = %method, route, status, latency_ms, "request");
+        } else {
+            tracing::info!(request_id = %id, method = %method, route, status, latency_ms, "request");
+        }
+        res
     }
-    res
 }
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Route level: the matched route, for the log line and the metrics.
 pub async fn tag_route(req: Request, next: Next) -> Response {
@@ -108,7 +134,7 @@ pub async fn tag_route(req: Request, next: Next) -> Response {
     res
 }
 
-/// Layer 3: a panic answers 500 (and is logged), the connection and process live on.
+/// Layer 2: a panic answers 500 (and is logged), the connection and process live on.
 pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let what = err
         .downcast_ref::<&str>()
@@ -118,47 +144,7 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
     ApiError::Internal(format!("handler panicked: {what}")).into_response()
 }
 
-/// Layer 4: security headers on every answer.
-pub fn security_headers(
-    hsts: bool,
-) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    move |req: Request, next: Next| {
-        Box::pin(async move {
-            let mut res = next.run(req).await;
-            let h = res.headers_mut();
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-                     frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-                ),
-            );
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            if hsts {
-                h.insert(
-                    header::STRICT_TRANSPORT_SECURITY,
-                    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-                );
-            }
-            h.remove(header::SERVER);
-            res
-        })
-    }
-}
-
-/// Layer 5: CORS for the configured origins, or none.
+/// Layer 3: CORS for the configured origins, or none.
 pub fn cors(settings: &Settings) -> Option<CorsLayer> {
     let origins = &settings.http.cors_origins;
     if origins.is_empty() {
@@ -201,7 +187,7 @@ pub fn cors(settings: &Settings) -> Option<CorsLayer> {
     )
 }
 
-/// Layer 6: compression above the threshold, never for images or event streams.
+/// Layer 4: compression above the threshold, never for images or event streams.
 pub fn compression(min_bytes: u16) -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().gzip(true).br(true).compress_when(
         SizeAbove::new(min_bytes)
@@ -210,26 +196,4 @@ pub fn compression(min_bytes: u16) -> CompressionLayer<impl Predicate> {
             .and(NotForContentType::GRPC)
             .and(NotForContentType::const_new("application/zip")),
     )
-}
-
-/// Layer 7: the request timeout (408); dropping the handler's future cancels its work.
-pub fn timeout(
-    limit: Duration,
-) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    move |req: Request, next: Next| {
-        Box::pin(async move {
-            match tokio::time::timeout(limit, next.run(req)).await {
-                Ok(res) => res,
-                Err(_) => ApiError::RequestTimeout(format!(
-                    "the request took longer than {} s and was cancelled",
-                    limit.as_secs()
-                ))
-                .into_response(),
-            }
-        })
-    }
 }
