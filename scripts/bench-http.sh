@@ -17,8 +17,11 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 TASKS=${TASKS:-10000}
 TOKEN=tm_bench000_0123456789abcdef0123
-HELLO_ADDR=127.0.0.1:18089
-API_ADDR=127.0.0.1:18080
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+HELLO_ADDR=127.0.0.1:$(free_port)
+API_ADDR=127.0.0.1:$(free_port)
 
 if ! command -v wrk >/dev/null; then
     echo "bench-http: wrk is missing (apt-get install wrk)" >&2
@@ -77,9 +80,22 @@ LUA
 
 rows=()
 ceiling=""
-run() { # label backend url [wrk args...]
-    local label=$1 backend=$2 url=$3
-    shift 3
+run() { # label backend expected-status url [wrk args...]
+    local label=$1 backend=$2 expect=$3 url=$4
+    shift 4
+    # One request first: the endpoint must answer what the run measures (a 3xx or 4xx
+    # answered fast would flatter the figures).
+    local probe=(curl -s -o /dev/null -w '%{http_code}')
+    local got
+    case "$label" in
+        POST*) got=$("${probe[@]}" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"title": "probe"}' "$url") ;;
+        "GET one task"*) got=$("${probe[@]}" -H "Authorization: Bearer $TOKEN" "$url/api/v1/tasks/1") ;;
+        *) got=$("${probe[@]}" "$@" "$url") ;;
+    esac
+    if [ "$got" != "$expect" ]; then
+        echo "bench-http: $label: expected $expect from $url, got $got" >&2
+        exit 1
+    fi
     local out
     out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
     local rps p50 p99 non2xx
@@ -101,16 +117,25 @@ bench_taskman() { # backend db-url
         >"$work/serve-$backend.log" 2>&1 &
     pids+=($!)
     wait_for "http://$API_ADDR/health/live"
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+        cat "$work/serve-$backend.log" >&2
+        exit 1
+    fi
     local auth=(-H "Authorization: Bearer $TOKEN")
     curl -fs "${auth[@]}" -H 'Content-Type: application/json' \
         -d '{"name": "load"}' "http://$API_ADDR/api/v1/projects" >/dev/null
     curl -fs "${auth[@]}" -H 'Content-Type: text/markdown' --data-binary @"$work/plan.md" \
         "http://$API_ADDR/api/v1/projects/1/plans?name=plan.md" >/dev/null
-    run "GET one task (random of $TASKS)" "$backend" "http://$API_ADDR" -s "$work/get_task.lua"
-    run "GET page of 50, status=todo (of $TASKS)" "$backend" \
+    run "GET one task (random of $TASKS)" "$backend" 200 "http://$API_ADDR" -s "$work/get_task.lua"
+    run "GET page of 50, status=todo (of $TASKS)" "$backend" 200 \
         "http://$API_ADDR/api/v1/projects/1/tasks?status=todo&limit=50" "${auth[@]}"
-    run "POST a task (durable)" "$backend" "http://$API_ADDR/api/v1/projects/1/tasks" \
+    run "POST a task (durable)" "$backend" 201 "http://$API_ADDR/api/v1/projects/1/tasks" \
         -s "$work/post_task.lua"
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+        echo "bench-http: the server died during the run:" >&2
+        cat "$work/serve-$backend.log" >&2
+        exit 1
+    fi
     kill "${pids[-1]}"
     wait "${pids[-1]}" 2>/dev/null || true
 }
@@ -118,7 +143,7 @@ bench_taskman() { # backend db-url
 "$HELLO" "$HELLO_ADDR" >"$work/hello.log" 2>&1 &
 pids+=($!)
 wait_for "http://$HELLO_ADDR/"
-run "hello world (bare axum, the ceiling)" "-" "http://$HELLO_ADDR/"
+run "hello world (bare axum, the ceiling)" "-" 200 "http://$HELLO_ADDR/"
 kill "${pids[-1]}"
 
 bench_taskman sqlite "$work/bench.db"
