@@ -113,7 +113,10 @@ run() { # label backend expected-status url [wrk args...]
 
 bench_taskman() { # backend db-url
     local backend=$1 db=$2
-    TASKMAN_BOOTSTRAP_TOKEN=$TOKEN "$TASKMAN" serve --listen "$API_ADDR" --db "$db" \
+    # Rate limits off: the run measures throughput, not the limiter's refusals.
+    TASKMAN_RATE_LIMIT_READS_PER_MINUTE=0 TASKMAN_RATE_LIMIT_WRITES_PER_MINUTE=0 \
+        TASKMAN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE=0 \
+        TASKMAN_BOOTSTRAP_TOKEN=$TOKEN "$TASKMAN" serve --listen "$API_ADDR" --db "$db" \
         >"$work/serve-$backend.log" 2>&1 &
     pids+=($!)
     wait_for "http://$API_ADDR/health/live"

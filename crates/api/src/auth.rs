@@ -93,8 +93,29 @@ pub async fn require_key(
             user.name
         )));
     }
+    let quota = match state.limits.key(
+        &u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")).to_string(),
+        !reads,
+    ) {
+        None => None,
+        Some(Ok(q)) => Some(q),
+        Some(Err(q)) => {
+            return Ok(crate::ratelimit::too_many(
+                q,
+                if reads {
+                    "too many reads with this API key"
+                } else {
+                    "too many writes with this API key"
+                },
+            ));
+        }
+    };
     req.extensions_mut().insert(Caller(user));
-    Ok(next.run(req).await)
+    let mut res = next.run(req).await;
+    if let Some(q) = quota {
+        crate::ratelimit::set_headers(&mut res, q);
+    }
+    Ok(res)
 }
 
 /// Keys verified lately, by their hash, so that a request does not read the database to

@@ -64,6 +64,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// 415: the body is not of a type the route takes.
     UnsupportedMediaType(String),
+    /// 429: over a rate limit (the caller adds `Retry-After`).
+    TooManyRequests(String),
     /// 422: well-formed but not acceptable (wrong types, unknown fields, empty title).
     Unprocessable(String),
     /// 422 naming the fields at fault.
@@ -141,6 +143,12 @@ impl ApiError {
                     .map(|e| format!("{}: {}", e.field, e.message))
                     .collect::<Vec<_>>()
                     .join("; "),
+            ),
+            TooManyRequests(d) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                d.clone(),
             ),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod logging;
 pub mod openapi;
+pub mod ratelimit;
 mod routes;
 pub mod settings;
 pub mod stack;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     /// The last readiness result (see [`health`]).
     pub health: Arc<health::Cached>,
+    /// Rate limits and their counters (see [`ratelimit`]).
+    pub limits: Arc<ratelimit::Limits>,
 }
 
 impl AppState {
@@ -118,6 +121,7 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         store,
         keys: Arc::default(),
         health: Arc::default(),
+        limits: Arc::new(ratelimit::Limits::new(settings.rate_limit.clone())),
     };
     // Authentication runs first (outermost), then the idempotency check, then the handler.
     let (router, doc) = all_routes(|api| {
@@ -136,7 +140,7 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         .route_layer(middleware::from_fn(stack::tag_route))
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(not_found)
-        .with_state(state);
+        .with_state(state.clone());
     // Innermost first: `.layer` wraps what is already there. The request ID, log line,
     // security headers and timeout are one middleware (`stack::Edge`), outermost.
     let app = app
@@ -150,7 +154,11 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         hsts: settings.http.hsts,
         timeout: settings.request_timeout(),
     };
-    app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        ratelimit::per_address,
+    ))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(
         stack::panic_response,
     ))
     .layer(middleware::from_fn(move |req, next| {

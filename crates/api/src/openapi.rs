@@ -76,6 +76,12 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
          Idempotency-Key reused with another body; `errors` names the fields",
     ),
     (
+        "429",
+        "TooManyRequests",
+        "Over a rate limit: `Retry-After` says when to retry; `RateLimit-Limit`, \
+         `RateLimit-Remaining` and `RateLimit-Reset` describe the window",
+    ),
+    (
         "500",
         "Internal",
         "An internal error (logged; never detailed)",
@@ -88,7 +94,7 @@ fn problems_of(method: &str, path: &str, has_body: bool) -> Vec<&'static str> {
     if !path.starts_with("/api/v1/") {
         return Vec::new();
     }
-    let mut out = vec!["400", "401", "404", "408", "422", "500", "503"];
+    let mut out = vec!["400", "401", "404", "408", "422", "429", "500", "503"];
     if method != "get" {
         out.extend(["403", "409"]);
     }

@@ -1193,3 +1193,79 @@ async fn readiness_reports_each_check(b: Backend) {
     let res = s.call(s.http.get(s.url("/health/startup"))).go().await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+both!(over_a_rate_limit_the_answer_is_429_with_retry_after);
+async fn over_a_rate_limit_the_answer_is_429_with_retry_after(b: Backend) {
+    let mut settings = taskman_api::Settings::default();
+    settings.rate_limit.reads_per_minute = 5;
+    settings.rate_limit.writes_per_minute = 2;
+    let Some(s) = Server::start_with(b, settings).await else {
+        return;
+    };
+    for i in 0..2 {
+        let res = s
+            .post("/api/v1/projects", json!({"name": format!("p{i}")}))
+            .go()
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.headers()["ratelimit-limit"], "2");
+        assert_eq!(
+            res.headers()["ratelimit-remaining"],
+            (1 - i).to_string().as_str()
+        );
+    }
+    // Writes are used up; reads are counted apart and still go through.
+    let res = s.post("/api/v1/projects", json!({"name": "p2"})).go().await;
+    let (status, body) = problem(&res);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body["detail"].as_str().unwrap().contains("writes"));
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(res.headers()["ratelimit-remaining"], "0");
+    assert_eq!(
+        s.get("/api/v1/projects")
+            .go()
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "the refused write made nothing"
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            s.get("/api/v1/projects").go().await.status(),
+            StatusCode::OK
+        );
+    }
+    let res = s.get("/api/v1/projects").go().await;
+    assert_eq!(problem(&res).0, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // Probes are never limited.
+    let res = s.call(s.http.get(s.url("/health/live"))).go().await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+both!(a_client_address_has_its_own_limit);
+async fn a_client_address_has_its_own_limit(b: Backend) {
+    let mut settings = taskman_api::Settings::default();
+    settings.rate_limit.per_address_per_minute = 4;
+    let Some(s) = Server::start_with(b, settings).await else {
+        return;
+    };
+    // Starting, the test client read the OpenAPI document: one of the four. Unauthenticated
+    // requests count too.
+    for _ in 0..3 {
+        let res = s.call(s.http.get(s.url("/api/v1/projects"))).go().await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = s.get("/api/v1/projects").go().await;
+    assert_eq!(problem(&res).0, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.headers().contains_key("x-request-id"));
+}
