@@ -226,3 +226,73 @@ fn an_invalid_setting_stops_serve_before_it_opens_the_database_or_listens() {
     );
     assert!(!db.exists(), "the database was not opened");
 }
+
+#[test]
+fn request_log_lines_carry_the_request_id_and_never_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    let log = dir.path().join("serve.log");
+    let mut cmd = command(&db);
+    cmd.env("TASKMAN_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serving line").unwrap();
+        if let Some(rest) = line.strip_prefix("taskman serving on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // A request with its own ID and a key; one with a wrong key.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET /api/v1/projects/1 HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {KEY}\r\n\
+         X-Request-Id: trace-me-42\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 404"), "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("x-request-id: trace-me-42")
+    );
+    let (status, _) = get(
+        &addr,
+        "/api/v1/projects",
+        Some("tm_deadbeef_wrongwrongwrong00000"),
+    );
+    assert_eq!(status, 401);
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert!(wait_for_exit(&mut child, Duration::from_secs(20)).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("trace-me-42"))
+        .unwrap_or_else(|| panic!("no log line with the request ID:\n{text}"));
+    let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+    assert_eq!(v["request_id"], "trace-me-42");
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["route"], "/api/v1/projects/{id}");
+    assert_eq!(v["status"], 404);
+    assert!(v["latency_ms"].is_number());
+    assert!(text.lines().any(|l| l.contains("\"status\":401")));
+    for secret in [
+        KEY,
+        "tm_deadbeef_wrongwrongwrong00000",
+        "Bearer",
+        "uthorization",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret} must never be logged:\n{text}"
+        );
+    }
+}
