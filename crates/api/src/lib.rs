@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod idempotency;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 mod routes;
@@ -101,6 +102,7 @@ fn all_routes(
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
         .routes(routes!(health::startup))
+        .routes(routes!(metrics::render))
         .merge(layer(api_routes()))
 }
 
@@ -117,6 +119,7 @@ pub fn router(store: Arc<Store>) -> Router {
 /// The whole application: routes, their OpenAPI document and docs page, and the middleware
 /// stack in the order `stack` documents.
 pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
+    metrics::handle();
     let state = AppState {
         store,
         keys: Arc::default(),

@@ -73,6 +73,7 @@ impl Edge {
         let value = HeaderValue::from_str(&id).expect("checked or hex");
         req.headers_mut().insert(REQUEST_ID, value.clone());
         let method = req.method().clone();
+        crate::metrics::in_flight(1.0);
         let mut res = match tokio::time::timeout(self.timeout, next.run(req)).await {
             Ok(res) => res,
             Err(_) => ApiError::RequestTimeout(format!(
@@ -108,7 +109,10 @@ impl Edge {
             .get::<Route>()
             .map_or("-", |r| r.0.as_str());
         let status = res.status().as_u16();
-        let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let seconds = start.elapsed().as_secs_f64();
+        let latency_ms = seconds * 1000.0;
+        crate::metrics::in_flight(-1.0);
+        crate::metrics::request(method.as_str(), route, status, seconds);
         if status >= 500 {
             tracing::error!(request_id = %id, method = %method, route, status, latency_ms, "request");
         } else {

@@ -1269,3 +1269,40 @@ async fn a_client_address_has_its_own_limit(b: Backend) {
     assert!(res.headers().contains_key("retry-after"));
     assert!(res.headers().contains_key("x-request-id"));
 }
+
+both!(metrics_count_requests_by_route_and_what_the_service_does);
+async fn metrics_count_requests_by_route_and_what_the_service_does(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let p = s.project("p").await;
+    let t = s.task(p, json!({"title": "measure me"})).await;
+    let res = s
+        .post(
+            &format!("/api/v1/tasks/{t}/transitions"),
+            json!({"action": "complete"}),
+        )
+        .go()
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s.call(s.http.get(s.url("/metrics"))).go().await;
+    assert_eq!(res.status(), StatusCode::OK, "no key needed");
+    let text = res.text();
+    let has = |needle: &str| {
+        assert!(
+            text.lines().any(|l| l.contains(needle)),
+            "{needle} missing in:\n{text}"
+        )
+    };
+    // Requests by matched route (the template, not the id), method and status.
+    has(r#"http_requests_total{method="POST",route="/api/v1/projects/{id}/tasks",status="201"}"#);
+    has(r#"route="/api/v1/tasks/{id}/transitions",status="200""#);
+    has("http_request_duration_seconds_bucket{");
+    has("http_requests_in_flight");
+    has("taskman_tasks_created_total");
+    has("taskman_tasks_completed_total");
+    has(r#"taskman_task_status_transitions_total{from="todo",to="done"}"#);
+    has(r#"taskman_db_pool_connections{state="open"}"#);
+    let done = format!(r#"taskman_tasks{{project="{p}",status="done"}} 1"#);
+    has(&done);
+}

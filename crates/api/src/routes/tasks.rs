@@ -143,6 +143,7 @@ pub async fn create(
             },
         )
         .await?;
+    crate::metrics::task_created();
     Ok(created(t.version, &t))
 }
 
@@ -219,11 +220,20 @@ pub async fn update(
         // overwritten.
         None => s.store.get_task(id).await?.version,
     };
+    let to = ch.status;
+    let before = if to.is_some() {
+        Some(s.store.get_task(id).await?.status)
+    } else {
+        None
+    };
     let t = s
         .store
         .update_task(c.actor(), id, Some(expected), ch.into_patch())
         .await
         .map_err(|e| stale(e, had))?;
+    if let (Some(from), Some(_)) = (before, to) {
+        crate::metrics::transition(from, t.status);
+    }
     Ok(with_etag(t.version, &t))
 }
 
@@ -383,6 +393,7 @@ pub async fn transition(
         )
         .await
         .map_err(|e| stale(e, given.is_some()))?;
+    crate::metrics::transition(task.status, updated.status);
     Ok(with_etag(updated.version, &updated))
 }
 
@@ -433,11 +444,11 @@ pub async fn bulk(
         return Err(ApiError::Invalid(errors));
     }
     let mut changes = Vec::with_capacity(b.changes.len());
+    let mut before = Vec::with_capacity(b.changes.len());
     for ch in b.changes {
-        let expected = match ch.version {
-            Some(v) => v,
-            None => s.store.get_task(ch.id).await?.version,
-        };
+        let current = s.store.get_task(ch.id).await?;
+        before.push(current.status);
+        let expected = ch.version.unwrap_or(current.version);
         changes.push(taskman_store::TaskChange {
             id: ch.id,
             expected: Some(expected),
@@ -445,6 +456,9 @@ pub async fn bulk(
         });
     }
     let tasks = s.store.update_tasks(c.actor(), changes).await?;
+    for (from, t) in before.into_iter().zip(&tasks) {
+        crate::metrics::transition(from, t.status);
+    }
     Ok(json(BulkResult { tasks }))
 }
 
