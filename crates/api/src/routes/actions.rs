@@ -8,7 +8,7 @@ use serde::Deserialize;
 use taskman_store::{ActionItem, ActionItemPatch, ActionList};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Body, Id, Q, created, if_match, json, present, stale, with_etag};
+use super::{Body, Id, Q, created, if_match, json, precondition, present, stale, with_etag};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -109,13 +109,8 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     if let Some(v) = if_match(&headers)? {
-        let l = s.store.get_action_list(id).await?;
-        if l.version != v {
-            return Err(ApiError::PreconditionFailed(format!(
-                "action list {id} is at version {}, not {v}",
-                l.version
-            )));
-        }
+        let current = s.store.get_action_list(id).await?.version;
+        precondition(Some(v), current, "action list", id)?;
     }
     s.store.delete_action_list(c.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)

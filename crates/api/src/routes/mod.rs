@@ -111,6 +111,17 @@ pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
         })
 }
 
+/// For a change whose storage call takes no expected version: `If-Match` (`given`) checked
+/// against the version read now (`current`), 412 naming both when they differ.
+pub fn precondition(given: Option<i64>, current: i64, what: &str, id: i64) -> ApiResult<()> {
+    match given {
+        Some(v) if v != current => Err(ApiError::PreconditionFailed(format!(
+            "{what} {id} is at version {current}, not {v}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A stale If-Match is 412; a conflict found without one stays 409.
 pub fn stale(e: StoreError, had_if_match: bool) -> ApiError {
     match e {

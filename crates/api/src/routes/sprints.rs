@@ -8,7 +8,7 @@ use serde::Deserialize;
 use taskman_store::{NewSprint, Sprint, SprintPatch};
 use utoipa::ToSchema;
 
-use super::{Body, Id, Ids, created, if_match, json, stale, with_etag};
+use super::{Body, Id, Ids, created, if_match, json, precondition, stale, with_etag};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -145,13 +145,8 @@ pub async fn close(
 /// A stale If-Match on a membership change: checked against the sprint as read now.
 async fn check_version(s: &AppState, id: i64, headers: &HeaderMap) -> ApiResult<()> {
     if let Some(v) = if_match(headers)? {
-        let sp = s.store.get_sprint(id).await?;
-        if sp.version != v {
-            return Err(ApiError::PreconditionFailed(format!(
-                "sprint {id} is at version {}, not {v}",
-                sp.version
-            )));
-        }
+        let current = s.store.get_sprint(id).await?.version;
+        precondition(Some(v), current, "sprint", id)?;
     }
     Ok(())
 }

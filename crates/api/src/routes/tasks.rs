@@ -10,7 +10,9 @@ use taskman_core::{Priority, Status};
 use taskman_store::{Page, PageRequest, TaskFilter, TaskPatch, TaskRecord, status_from_str};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Body, Id, Ids, Q, created, if_match, json, page_limit, present, stale, with_etag};
+use super::{
+    Body, Id, Ids, Q, created, if_match, json, page_limit, precondition, present, stale, with_etag,
+};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -357,14 +359,7 @@ pub async fn transition(
 ) -> ApiResult<Response> {
     let given = if_match(&headers)?;
     let task = s.store.get_task(id).await?;
-    if let Some(v) = given
-        && v != task.version
-    {
-        return Err(ApiError::PreconditionFailed(format!(
-            "task {id} is at version {}, not {v}",
-            task.version
-        )));
-    }
+    precondition(given, task.version, "task", id)?;
     if !transition_allowed(task.status, t.action).map_err(ApiError::Conflict)? {
         return Ok(with_etag(task.version, &task));
     }
@@ -506,11 +501,7 @@ pub async fn remove_dependency(
 ) -> ApiResult<Response> {
     if let Some(v) = if_match(&headers)? {
         let current = s.store.get_task(task).await?.version;
-        if current != v {
-            return Err(ApiError::PreconditionFailed(format!(
-                "task {task} is at version {current}, not {v}"
-            )));
-        }
+        precondition(Some(v), current, "task", task)?;
     }
     let t = s.store.remove_dependency(c.actor(), task, dep).await?;
     Ok(with_etag(t.version, &t))
