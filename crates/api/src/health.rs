@@ -2,7 +2,8 @@
 //! (the database answers within 5 s and every migration is applied: 200 `ok`, 200
 //! `degraded` when the database took over 1 s, 503 `down`), `/health/startup` (200 once
 //! the server is up: it only listens after migrations and the first admin). Readiness is
-//! worked out at most every 10 s; answers in between are the cached result.
+//! worked out at most every `health.ready_cache_secs` (default 10 s); answers in between
+//! are the cached result, so a burst of probes costs the database one check.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use crate::AppState;
 
 const DB_TIMEOUT: Duration = Duration::from_secs(5);
 const SLOW: Duration = Duration::from_secs(1);
+/// How long a readiness result is reused by default (`health.ready_cache_secs`).
 pub const CACHE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -39,7 +41,8 @@ pub struct Health {
     pub checks: Vec<Check>,
     /// Connections of the database pool (SQLite: idle readers kept).
     pub pool: Pool,
-    /// When this result was worked out (RFC 3339); it is reused for up to 10 s.
+    /// When this result was worked out (RFC 3339); it is reused for up to
+    /// `health.ready_cache_secs` (default 10 s).
     pub checked_at: String,
 }
 
@@ -49,9 +52,27 @@ pub struct Pool {
     pub idle: u32,
 }
 
-/// The last readiness result, reused for [`CACHE`].
-#[derive(Default)]
-pub struct Cached(std::sync::Mutex<Option<(Instant, StatusCode, Health)>>);
+/// The last readiness result, reused for its time to live.
+pub struct Cached {
+    ttl: Duration,
+    last: std::sync::Mutex<Option<(Instant, StatusCode, Health)>>,
+}
+
+impl Cached {
+    /// Results reused for `ttl` (zero: every probe checks).
+    pub fn new(ttl: Duration) -> Cached {
+        Cached {
+            ttl,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Default for Cached {
+    fn default() -> Cached {
+        Cached::new(CACHE)
+    }
+}
 
 /// The process answers.
 #[utoipa::path(get, path = "/health/live", tag = "health",
@@ -75,14 +96,14 @@ pub async fn startup() -> &'static str {
         (status = 200, description = "Ready (`ok`, or `degraded` when the database is slow)", body = Health),
         (status = 503, description = "Not ready: the database does not answer or is not migrated", body = Health)))]
 pub async fn ready(State(s): State<AppState>) -> Response {
-    if let Ok(c) = s.health.0.lock()
+    if let Ok(c) = s.health.last.lock()
         && let Some((at, code, h)) = c.as_ref()
-        && at.elapsed() < CACHE
+        && at.elapsed() < s.health.ttl
     {
         return (*code, Json(h.clone())).into_response();
     }
     let (code, h) = check(&s).await;
-    if let Ok(mut c) = s.health.0.lock() {
+    if let Ok(mut c) = s.health.last.lock() {
         *c = Some((Instant::now(), code, h.clone()));
     }
     (code, Json(h)).into_response()

@@ -123,7 +123,7 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
     let state = AppState {
         store,
         keys: Arc::default(),
-        health: Arc::default(),
+        health: Arc::new(health::Cached::new(settings.ready_cache())),
         limits: Arc::new(ratelimit::Limits::new(settings.rate_limit.clone())),
     };
     // Authentication runs first (outermost), then the idempotency check, then the handler.

@@ -1,7 +1,7 @@
-//! What a running server can be told: limits, timeouts, CORS, rate limits, logging. Plain
-//! data with defaults and a validation that names the setting at fault; reading it from
-//! flags, `TASKMAN_*` variables and a TOML file is the CLI's job (`taskman serve`,
-//! `taskman config check`), documented in docs/configuration.md.
+//! What a running server can be told: limits, timeouts, CORS, rate limits, logging, the
+//! readiness cache. Plain data with defaults and a validation that names the setting at
+//! fault; reading it from flags, `TASKMAN_*` variables and a TOML file is the CLI's job
+//! (`taskman serve`, `taskman config check`), documented in docs/configuration.md.
 
 use std::time::Duration;
 
@@ -88,6 +88,22 @@ impl Default for LogSettings {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthSettings {
+    /// `/health/ready` checks the database at most this often and repeats its last answer
+    /// in between; 0: every probe checks.
+    pub ready_cache_secs: u64,
+}
+
+impl Default for HealthSettings {
+    fn default() -> HealthSettings {
+        HealthSettings {
+            ready_cache_secs: crate::health::CACHE.as_secs(),
+        }
+    }
+}
+
 /// The server's settings (the database and the listen address are the CLI's).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -95,6 +111,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub rate_limit: RateLimits,
     pub log: LogSettings,
+    pub health: HealthSettings,
 }
 
 /// A setting that cannot be used, by its TOML name (`http.request_timeout_secs`).
@@ -141,6 +158,9 @@ impl Settings {
                 );
             }
         }
+        if self.health.ready_cache_secs > 3600 {
+            no("health.ready_cache_secs", "must be at most 3600 seconds");
+        }
         if !valid_level(&self.log.level) {
             no(
                 "log.level",
@@ -159,6 +179,11 @@ impl Settings {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.http.shutdown_grace_secs)
+    }
+
+    /// How long a readiness result is reused.
+    pub fn ready_cache(&self) -> Duration {
+        Duration::from_secs(self.health.ready_cache_secs)
     }
 }
 

@@ -202,6 +202,14 @@ pub const SPECS: &[Spec] = &[
         kind: Kind::OneOf(&["auto", "json", "text"]),
         help: "json, text, or auto: JSON on a server, readable text on a terminal.",
     },
+    Spec {
+        name: "health.ready_cache_secs",
+        env: "TASKMAN_HEALTH_READY_CACHE_SECS",
+        flag: "ready-cache-secs",
+        kind: SECONDS,
+        help: "/health/ready checks the database at most this often and repeats its last \
+               answer in between (0 to 3600; 0: every probe checks).",
+    },
 ];
 
 /// `TASKMAN_*` variables that are not settings: read by `serve` itself, or by tests and
@@ -638,8 +646,8 @@ fn set(entries: &mut BTreeMap<&'static str, Entry>, spec: &Spec, value: Value, s
     entries.insert(spec.name, Entry { value, source });
 }
 
-/// The settings in a TOML file: top-level keys and the `[http]`, `[rate_limit]` and
-/// `[log]` tables. Unknown names are refused with their line.
+/// The settings in a TOML file: top-level keys and the `[http]`, `[rate_limit]`, `[log]`
+/// and `[health]` tables. Unknown names are refused with their line.
 fn read_file(
     path: &str,
     text: &str,

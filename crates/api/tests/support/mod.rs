@@ -92,6 +92,17 @@ impl Server {
 
     /// A server with these settings.
     pub async fn start_with(backend: Backend, settings: taskman_api::Settings) -> Option<Server> {
+        Server::start_through(backend, settings, |location| location).await
+    }
+
+    /// A server whose store opens `through(location)` rather than the test's database
+    /// itself: a test puts a proxy between the server and PostgreSQL this way.
+    #[allow(dead_code)] // Called directly by tests/ops.rs only.
+    pub async fn start_through(
+        backend: Backend,
+        settings: taskman_api::Settings,
+        through: impl FnOnce(Location) -> Location,
+    ) -> Option<Server> {
         let dir = tempfile::tempdir().unwrap();
         let (location, pg) = match backend {
             Backend::Sqlite => (Location::Sqlite(dir.path().join("api.db")), None),
@@ -135,6 +146,7 @@ impl Server {
                 )
             }
         };
+        let location = through(location);
         let store = Arc::new(Store::open(&location, Options::default()).await.unwrap());
         let key = taskman_api::bootstrap(&store, Some(ADMIN)).await.unwrap();
         assert_eq!(key.as_deref(), Some(ADMIN));

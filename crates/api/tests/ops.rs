@@ -1,0 +1,183 @@
+//! Operations over real HTTP, where a test needs more than a server on a fresh database:
+//! the database taken away and given back under a running server, shutdown with a request
+//! in flight, proxies and their `X-Forwarded-For`, configured limits.
+
+#[macro_use]
+#[allow(dead_code)] // Each test binary uses part of the shared support.
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use support::{Backend, Server};
+use taskman_store::Location;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// A TCP proxy on 127.0.0.1 in front of the PostgreSQL server. While "down" it closes
+/// every connection it carries and every new one as soon as it is accepted, as a database
+/// that went away would; "up" again, it forwards new connections.
+struct DbProxy {
+    addr: SocketAddr,
+    up: watch::Sender<bool>,
+}
+
+impl DbProxy {
+    /// Listen at once (so the store can be pointed here) and forward to `upstream`.
+    fn start(upstream: String) -> Arc<DbProxy> {
+        let std = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std.set_nonblocking(true).unwrap();
+        let listener = TcpListener::from_std(std).unwrap();
+        let (up, _) = watch::channel(true);
+        let proxy = Arc::new(DbProxy {
+            addr: listener.local_addr().unwrap(),
+            up,
+        });
+        let p = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if !*p.up.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut up = p.up.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let mut client = client;
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = up.wait_for(|up| !*up) => {}
+                    }
+                    // Dropping both ends closes them: the pool's connection is gone.
+                });
+            }
+        });
+        proxy
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+/// `host:port` of a `postgres://` URL (5432 when the URL names none).
+fn host_and_port(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    assert!(
+        !host.is_empty(),
+        "the PostgreSQL test URL must name a TCP host to proxy: {url}"
+    );
+    if host.contains(':') && !host.ends_with(']') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// `url` with its `host:port` replaced by `addr`.
+fn through(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+    format!("{scheme}://{}{addr}{tail}", user.unwrap_or_default())
+}
+
+#[test]
+fn proxy_urls_keep_everything_but_the_address() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    assert_eq!(
+        host_and_port("postgres://postgres@127.0.0.1:5432/db"),
+        "127.0.0.1:5432"
+    );
+    assert_eq!(
+        host_and_port("postgres://u:p@db.example/x?a=b"),
+        "db.example:5432"
+    );
+    assert_eq!(
+        through("postgres://u:p@db.example/x?sslmode=disable", addr),
+        "postgres://u:p@127.0.0.1:9/x?sslmode=disable"
+    );
+    assert_eq!(
+        through("postgres://127.0.0.1:5432/db", addr),
+        "postgres://127.0.0.1:9/db"
+    );
+}
+
+/// Readiness follows the database: 200 `ok`, 503 naming the `database` check while the
+/// database cannot be reached, 200 `ok` again once it can, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_turns_503_when_the_database_goes_and_200_when_it_returns() {
+    let mut settings = taskman_api::Settings::default();
+    // Every probe checks the database (the production default reuses an answer for 10 s).
+    settings.health.ready_cache_secs = 0;
+    let mut proxy = None;
+    let Some(s) = Server::start_through(Backend::Postgres, settings, |location| {
+        let Location::Postgres(url) = location else {
+            unreachable!("a PostgreSQL server")
+        };
+        let p = DbProxy::start(host_and_port(&url));
+        let url = through(&url, p.addr);
+        proxy = Some(p);
+        Location::Postgres(url)
+    })
+    .await
+    else {
+        return;
+    };
+    let proxy = proxy.unwrap();
+    let ready = || s.call(s.http.get(s.url("/health/ready"))).go();
+
+    let res = ready().await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["status"], "ok");
+
+    proxy.set_up(false);
+    let res = ready().await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        res.text()
+    );
+    // Documented (and checked against the document by `go`): the readiness JSON, not a
+    // problem, naming the check that failed.
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let h = res.json();
+    assert_eq!(h["status"], "down");
+    assert_eq!(h["backend"], "postgres");
+    assert_eq!(h["checks"][0]["name"], "database");
+    assert_eq!(h["checks"][0]["status"], "down");
+    assert!(h["checks"][0]["detail"].is_string(), "{h}");
+    // API calls fail too, as a 5xx problem rather than a hang.
+    let res = s.get("/api/v1/projects").go().await;
+    assert!(res.status().is_server_error(), "{}", res.text());
+
+    proxy.set_up(true);
+    let res = ready().await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    let h = res.json();
+    assert_eq!(h["status"], "ok");
+    let checks: Vec<(&str, &str)> = h["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(checks, vec![("database", "ok"), ("migrations", "ok")]);
+    let res = s.get("/api/v1/projects").go().await;
+    assert_eq!(res.status(), StatusCode::OK, "the pool reconnected");
+}
