@@ -8,6 +8,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use support::{Backend, Server};
@@ -180,4 +181,109 @@ async fn readiness_turns_503_when_the_database_goes_and_200_when_it_returns() {
     assert_eq!(checks, vec![("database", "ok"), ("migrations", "ok")]);
     let res = s.get("/api/v1/projects").go().await;
     assert_eq!(res.status(), StatusCode::OK, "the pool reconnected");
+}
+
+/// Read an HTTP/1.1 answer from `tcp` up to the end of its head (and whatever came with it).
+async fn read_head(tcp: &mut TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Shutdown stops new connections at once and lets the request in flight finish with its
+/// normal answer (`serve_with`, as `taskman serve` uses it on SIGTERM).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_request_in_flight_and_refuses_new_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::Sqlite(dir.path().join("shutdown.db"));
+    let store = Arc::new(
+        taskman_store::Store::open(&location, taskman_store::Options::default())
+            .await
+            .unwrap(),
+    );
+    taskman_api::bootstrap(&store, Some(support::ADMIN))
+        .await
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(taskman_api::serve_with(
+        listener,
+        store.clone(),
+        taskman_api::Settings::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // A create whose body is sent only after shutdown has begun. `Expect: 100-continue`
+    // makes the server say when the handler starts reading the body: from then on the
+    // request is in flight.
+    let body = r#"{"name": "made during shutdown"}"#;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        support::ADMIN,
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let interim = read_head(&mut tcp).await;
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+
+    stop.send(()).unwrap();
+    // The listener closes: new connections are refused (it happens when the server's task
+    // next runs, so wait for it rather than assume it).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(addr).await {
+            Err(e) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
+                break;
+            }
+            Ok(_) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "still accepting connections 10 s after shutdown began"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    assert!(!server.is_finished(), "a request is still in flight");
+
+    // The request in flight gets its normal answer.
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("the answer within 10 s")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let json = answer.split_once("\r\n\r\n").unwrap().1;
+    let project: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(project["name"], "made during shutdown");
+
+    // With nothing left in flight the server stops by itself, long before the grace ends,
+    // and the change is in the database.
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+    let projects = store.list_projects().await.unwrap();
+    assert_eq!(projects.len(), 1);
+    assert_eq!(projects[0].name, "made during shutdown");
+    assert!(TcpStream::connect(addr).await.is_err());
 }
