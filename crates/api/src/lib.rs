@@ -124,7 +124,7 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         store,
         keys: Arc::default(),
         health: Arc::new(health::Cached::new(settings.ready_cache())),
-        limits: Arc::new(ratelimit::Limits::new(settings.rate_limit.clone())),
+        limits: Arc::new(ratelimit::Limits::from_settings(settings)),
     };
     // Authentication runs first (outermost), then the idempotency check, then the handler.
     let (router, doc) = all_routes(|api| {

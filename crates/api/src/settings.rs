@@ -33,6 +33,9 @@ pub struct HttpSettings {
     pub hsts: bool,
     /// Responses larger than this are compressed (gzip or brotli) when the client accepts it.
     pub compress_min_bytes: u16,
+    /// Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-For` names the
+    /// client for the per-address rate limit; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpSettings {
@@ -44,6 +47,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             hsts: false,
             compress_min_bytes: 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -158,6 +162,11 @@ impl Settings {
                 );
             }
         }
+        for p in &h.trusted_proxies {
+            if let Err(m) = p.parse::<crate::ratelimit::Network>() {
+                no("http.trusted_proxies", &m);
+            }
+        }
         if self.health.ready_cache_secs > 3600 {
             no("health.ready_cache_secs", "must be at most 3600 seconds");
         }
@@ -219,6 +228,7 @@ mod tests {
         let mut s = Settings::default();
         s.http.request_timeout_secs = 0;
         s.http.cors_origins = vec!["https://ok.example".into(), "example.com/".into()];
+        s.http.trusted_proxies = vec!["10.0.0.0/8".into(), "10.0.0.0/40".into()];
         s.log.level = "loud".into();
         let bad: Vec<String> = s
             .validate()
@@ -231,6 +241,7 @@ mod tests {
             vec![
                 "http.request_timeout_secs",
                 "http.cors_origins",
+                "http.trusted_proxies",
                 "log.level"
             ]
         );

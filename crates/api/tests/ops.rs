@@ -287,3 +287,52 @@ async fn shutdown_finishes_the_request_in_flight_and_refuses_new_connections() {
     assert_eq!(projects[0].name, "made during shutdown");
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+/// `GET /api/v1/projects` with this `X-Forwarded-For`.
+async fn get_from(s: &Server, xff: &str) -> support::Resp {
+    s.call(
+        s.http
+            .get(s.url("/api/v1/projects"))
+            .bearer_auth(support::ADMIN)
+            .header("x-forwarded-for", xff),
+    )
+    .go()
+    .await
+}
+
+/// Behind a trusted proxy the per-address limit counts each client named by
+/// `X-Forwarded-For`; from any other peer the header is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_count_apart_only_from_a_trusted_proxy() {
+    let mut settings = taskman_api::Settings::default();
+    settings.rate_limit.per_address_per_minute = 2;
+    settings.http.trusted_proxies = vec!["127.0.0.1".into()];
+    let s = Server::start_with(Backend::Sqlite, settings.clone())
+        .await
+        .unwrap();
+    // The test client (127.0.0.1, the proxy) used one of its own two requests to read the
+    // OpenAPI document; the clients behind it have two each.
+    for _ in 0..2 {
+        let res = get_from(&s, "203.0.113.7").await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    }
+    let res = get_from(&s, "203.0.113.7").await;
+    assert_eq!(support::problem(&res).0, StatusCode::TOO_MANY_REQUESTS);
+    // The client cannot pick a new budget by writing an address of its own on the left.
+    let res = get_from(&s, "198.51.100.99, 203.0.113.7").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy has its own budget, also through a second
+    // trusted hop.
+    let res = get_from(&s, "203.0.113.8").await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    let res = get_from(&s, "203.0.113.8, 127.0.0.1").await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+
+    // Not trusted: every request from 127.0.0.1 shares one budget whatever the header says.
+    settings.http.trusted_proxies = Vec::new();
+    let s = Server::start_with(Backend::Sqlite, settings).await.unwrap();
+    let res = get_from(&s, "203.0.113.7").await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    let res = get_from(&s, "203.0.113.8").await;
+    assert_eq!(support::problem(&res).0, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -167,6 +167,15 @@ pub const SPECS: &[Spec] = &[
                accepts it.",
     },
     Spec {
+        name: "http.trusted_proxies",
+        env: "TASKMAN_HTTP_TRUSTED_PROXIES",
+        flag: "trusted-proxies",
+        kind: Kind::List,
+        help: "Reverse proxies (IP addresses or CIDR blocks like 10.0.0.0/8) whose \
+               X-Forwarded-For names the client for the per-address rate limit; empty: \
+               the TCP peer is the client and the header is ignored.",
+    },
+    Spec {
         name: "rate_limit.reads_per_minute",
         env: "TASKMAN_RATE_LIMIT_READS_PER_MINUTE",
         flag: "reads-per-minute",
