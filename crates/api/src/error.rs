@@ -205,6 +205,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The server's `http.body_limit_bytes` while a request under `/api/v1` runs (set by
+    /// the idempotency middleware, which wraps every such request), so a rejection made
+    /// without the state can name the configured limit.
+    pub static BODY_LIMIT: usize;
+}
+
+/// The 413 for a body over the server's limit, naming it when known.
+pub fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(match BODY_LIMIT.try_with(|limit| *limit) {
+        Ok(limit) => format!("the body is over the limit of {limit} bytes"),
+        Err(_) => "the body is over the server's limit".into(),
+    })
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> ApiError {
         match r {
@@ -218,10 +233,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(e.body_text()),
             JsonRejection::BytesRejection(e) => {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(format!(
-                        "the body is over the limit of {} bytes",
-                        crate::BODY_LIMIT
-                    ))
+                    too_large()
                 } else {
                     ApiError::BadRequest(e.body_text())
                 }

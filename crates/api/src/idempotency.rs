@@ -28,12 +28,19 @@ fn valid_key(k: &str) -> bool {
     (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
-/// Middleware for the routes under `/api/v1`, inside authentication.
+/// Middleware for the routes under `/api/v1`, inside authentication. The request runs
+/// with the configured body limit known to the 413 it may get ([`crate::error::BODY_LIMIT`]).
 pub async fn idempotency(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    crate::error::BODY_LIMIT
+        .scope(state.body_limit, claim_or_replay(state, req, next))
+        .await
+}
+
+async fn claim_or_replay(state: AppState, req: Request, next: Next) -> Result<Response, ApiError> {
     if req.method() != Method::POST {
         return Ok(next.run(req).await);
     }
@@ -54,14 +61,10 @@ pub async fn idempotency(
         ));
     };
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+    // Read here, before any extractor, so the configured limit is applied here too.
+    let bytes = axum::body::to_bytes(body, state.body_limit)
         .await
-        .map_err(|_| {
-            ApiError::PayloadTooLarge(format!(
-                "the body is over the limit of {} bytes",
-                crate::BODY_LIMIT
-            ))
-        })?;
+        .map_err(|_| crate::error::too_large())?;
     let mut h = Sha256::new();
     h.update(parts.method.as_str());
     h.update(b" ");

@@ -42,6 +42,9 @@ pub struct AppState {
     pub health: Arc<health::Cached>,
     /// Rate limits and their counters (see [`ratelimit`]).
     pub limits: Arc<ratelimit::Limits>,
+    /// `http.body_limit_bytes`: bodies above this are refused (413), also where a body is
+    /// read outside an extractor (idempotency) and in the 413's message.
+    pub body_limit: usize,
 }
 
 impl AppState {
@@ -125,6 +128,7 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
         keys: Arc::default(),
         health: Arc::new(health::Cached::new(settings.ready_cache())),
         limits: Arc::new(ratelimit::Limits::from_settings(settings)),
+        body_limit: settings.http.body_limit_bytes,
     };
     // Authentication runs first (outermost), then the idempotency check, then the handler.
     let (router, doc) = all_routes(|api| {

@@ -336,3 +336,56 @@ async fn forwarded_addresses_count_apart_only_from_a_trusted_proxy() {
     let res = get_from(&s, "203.0.113.8").await;
     assert_eq!(support::problem(&res).0, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// The configured body limit holds everywhere a body is read, and the 413 names it: a
+/// JSON POST, the same with an `Idempotency-Key` (its body is read before the handler),
+/// and an idempotent POST between the default limit and a larger configured one goes
+/// through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_body_limit_is_applied_and_named() {
+    let project = |description_bytes: usize| serde_json::json!({"name": "big", "description": "x".repeat(description_bytes)});
+    let mut settings = taskman_api::Settings::default();
+    settings.http.body_limit_bytes = 1024;
+    let s = Server::start_with(Backend::Sqlite, settings).await.unwrap();
+    let res = s.post("/api/v1/projects", project(2000)).go().await;
+    let (status, body) = support::problem(&res);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["detail"], "the body is over the limit of 1024 bytes");
+    let res = s
+        .post("/api/v1/projects", project(2000))
+        .header("idempotency-key", "big-1")
+        .go()
+        .await;
+    let (status, body) = support::problem(&res);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["detail"], "the body is over the limit of 1024 bytes");
+    let res = s.post("/api/v1/projects", project(500)).go().await;
+    assert_eq!(res.status(), StatusCode::CREATED, "under the limit");
+
+    let mut settings = taskman_api::Settings::default();
+    settings.http.body_limit_bytes = 4 * 1024 * 1024;
+    let s = Server::start_with(Backend::Sqlite, settings).await.unwrap();
+    let over_default = taskman_api::BODY_LIMIT + 1024;
+    let res = s
+        .post("/api/v1/projects", project(over_default))
+        .header("idempotency-key", "big-2")
+        .go()
+        .await;
+    assert_ne!(
+        res.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        res.text()
+    );
+    let res = s
+        .post("/api/v1/projects", project(5 * 1024 * 1024))
+        .header("idempotency-key", "big-3")
+        .go()
+        .await;
+    let (status, body) = support::problem(&res);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        body["detail"],
+        "the body is over the limit of 4194304 bytes"
+    );
+}
