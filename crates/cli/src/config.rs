@@ -241,6 +241,23 @@ pub struct SettingFlags {
     given: Vec<(&'static Spec, String)>,
 }
 
+impl SettingFlags {
+    /// The flags of a command that needs only the database from the settings (`backup`,
+    /// `restore`): `--config`, `--db` and `--durability`, each as `serve` takes it.
+    pub fn database(
+        config: Option<PathBuf>,
+        db: Option<&str>,
+        durability: Option<&str>,
+    ) -> SettingFlags {
+        let spec = |name: &str| SPECS.iter().find(|s| s.name == name).expect("a setting");
+        let given = [("database", db), ("durability", durability)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((spec(name), value?.to_string())))
+            .collect();
+        SettingFlags { config, given }
+    }
+}
+
 impl clap::FromArgMatches for SettingFlags {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let mut flags = SettingFlags::default();

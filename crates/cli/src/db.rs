@@ -2,7 +2,9 @@
 //! the event log, back up and restore, and load a stored plan for the read commands.
 //!
 //! Each command opens the store named by `--db` (else `TASKMAN_DATABASE_URL`, else the
-//! SQLite file in the user's data directory), does its work and closes it. What this
+//! SQLite file in the user's data directory), does its work and closes it; `backup` and
+//! `restore`, which an operator runs next to a server, find it as `taskman serve` does
+//! (flags, `TASKMAN_*`, the `--config`/`TASKMAN_CONFIG` file). What this
 //! module must never do: write a plan file that changed on disk since it was read, or
 //! settle a sync conflict on the user's behalf (the store reports them; we show them and
 //! exit 1).
@@ -143,12 +145,58 @@ pub struct HistoryArgs {
     json: bool,
 }
 
+/// Where a server's database is, found as `taskman serve` finds it: flags over
+/// `TASKMAN_*` variables over the settings file over the default (docs/configuration.md),
+/// so a backup never quietly copies another database than the one served.
+#[derive(clap::Args)]
+pub struct ServerDbArgs {
+    /// The TOML settings file, read as `taskman serve` reads it (its `database` and
+    /// `durability`) [env: TASKMAN_CONFIG]; without it, none is read.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// The database: a SQLite file (`PATH` or `sqlite://PATH`) or a `postgres://` URL
+    /// [env: TASKMAN_DATABASE_URL]. Default: the settings file's `database`, else
+    /// `taskman/taskman.db` in the user's data directory.
+    #[arg(long = "db", value_name = "LOCATION")]
+    db: Option<String>,
+    /// `durable` or `fast`, as for `taskman serve` [env: TASKMAN_DURABILITY].
+    #[arg(long, value_name = "MODE")]
+    durability: Option<String>,
+}
+
+impl ServerDbArgs {
+    /// The settings as `serve` would load them (every problem reported, exit 2).
+    fn config(&self) -> Result<crate::config::Config> {
+        let flags = crate::config::SettingFlags::database(
+            self.config.clone(),
+            self.db.as_deref(),
+            self.durability.as_deref(),
+        );
+        Ok(crate::config::load(&flags)?)
+    }
+
+    async fn open(config: &crate::config::Config) -> Result<Store> {
+        let options = Options {
+            durability: config.durability,
+            ..Options::default()
+        };
+        Store::open(&config.location(), options)
+            .await
+            .with_context(|| {
+                format!(
+                    "{}: cannot open the database",
+                    config.database_for_display()
+                )
+            })
+    }
+}
+
 #[derive(clap::Args)]
 pub struct BackupArgs {
     /// Where to write the backup; must not exist yet (a backup never overwrites).
     path: PathBuf,
     #[command(flatten)]
-    db: DbArgs,
+    db: ServerDbArgs,
 }
 
 #[derive(clap::Args)]
@@ -159,7 +207,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     yes: bool,
     #[command(flatten)]
-    db: DbArgs,
+    db: ServerDbArgs,
 }
 
 /// `taskman import`: store the file as the newest version of its plan, syncing when the
@@ -320,18 +368,20 @@ pub async fn history(out: &mut Out, a: &HistoryArgs) -> Result<()> {
 
 /// `taskman backup`.
 pub async fn backup(out: &mut Out, a: &BackupArgs) -> Result<()> {
-    let store = a.db.open().await?;
+    let config = a.db.config()?;
+    let store = ServerDbArgs::open(&config).await?;
     store.backup(&a.path).await.context("backup failed")?;
     out.line(&format!(
         "backed up {} to {}",
-        a.db.location().redacted(),
+        config.database_for_display(),
         a.path.display()
     ))
 }
 
 /// `taskman restore`: refused without `--yes`, since it replaces every row.
 pub async fn restore(out: &mut Out, a: &RestoreArgs) -> Result<()> {
-    let loc = a.db.location().redacted();
+    let config = a.db.config()?;
+    let loc = config.database_for_display();
     if !a.yes {
         bail!(
             "restore replaces all data in {loc} with the backup {}; nothing done. Run again \
@@ -339,7 +389,7 @@ pub async fn restore(out: &mut Out, a: &RestoreArgs) -> Result<()> {
             a.path.display()
         );
     }
-    let store = a.db.open().await?;
+    let store = ServerDbArgs::open(&config).await?;
     store.restore(&a.path).await.context("restore failed")?;
     out.line(&format!("restored {loc} from {}", a.path.display()))
 }

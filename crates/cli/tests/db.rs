@@ -609,3 +609,136 @@ fn on_postgres_backup_then_restore_gives_back_the_same_data() {
         backup_round_trip(&env);
     }
 }
+
+/// `backup` and `restore` find the database as `serve` does: the settings file (given by
+/// `--config` or `TASKMAN_CONFIG`) under `TASKMAN_DATABASE_URL` under `--db`; never the
+/// default file when the settings name another.
+#[test]
+fn backup_and_restore_take_the_database_from_the_server_settings() {
+    let env = Env::sqlite();
+    // Run taskman with only these `TASKMAN_*` variables and no `--db` of the test's own.
+    let run = |args: &[&str], vars: &[(&str, &str)]| -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskman"));
+        cmd.args(args);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("TASKMAN_") {
+                cmd.env_remove(name);
+            }
+        }
+        let out = cmd
+            .envs(vars.iter().copied())
+            .env("XDG_DATA_HOME", env.path("data"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("running taskman");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let ok = |args: &[&str], vars: &[(&str, &str)]| -> Run {
+        let r = run(args, vars);
+        assert_eq!(r.code, 0, "taskman {args:?}: {}", r.stderr);
+        r
+    };
+    let projects = |db: &str| -> Vec<String> {
+        ok(&["projects", "--json", "--db", db], &[])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The served database (named by the settings file) and another one.
+    let served = env.db.clone();
+    let other = env.path("other.db");
+    let other = s(&other);
+    ok(
+        &[
+            "import",
+            s(&env.seed(SEEDS[1])),
+            "--project",
+            "served",
+            "--db",
+            &served,
+        ],
+        &[],
+    );
+    ok(
+        &[
+            "import",
+            s(&env.seed(SEEDS[2])),
+            "--project",
+            "other",
+            "--db",
+            other,
+        ],
+        &[],
+    );
+    let settings = env.path("taskman.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "database = {served:?}\ndurability = \"fast\"\n[http]\nrequest_timeout_secs = 30\n"
+        ),
+    )
+    .unwrap();
+    let settings = s(&settings);
+
+    let backup = |name: &str, args: &[&str], vars: &[(&str, &str)]| -> (String, String) {
+        let path = s(&env.path(name)).to_string();
+        let mut all = vec!["backup", path.as_str()];
+        all.extend_from_slice(args);
+        let r = ok(&all, vars);
+        (path, r.stdout.trim().to_string())
+    };
+    // --config, and TASKMAN_CONFIG: the served database.
+    let (b1, said) = backup("b1.backup", &["--config", settings], &[]);
+    assert_eq!(said, format!("backed up {served} to {b1}"));
+    let (b2, said) = backup("b2.backup", &[], &[("TASKMAN_CONFIG", settings)]);
+    assert_eq!(said, format!("backed up {served} to {b2}"));
+    // The variable overrides the file; the flag overrides the variable.
+    let (b3, said) = backup(
+        "b3.backup",
+        &["--config", settings],
+        &[("TASKMAN_DATABASE_URL", other)],
+    );
+    assert_eq!(said, format!("backed up {other} to {b3}"));
+    let (b4, said) = backup(
+        "b4.backup",
+        &["--config", settings, "--db", &served],
+        &[("TASKMAN_DATABASE_URL", other)],
+    );
+    assert_eq!(said, format!("backed up {served} to {b4}"));
+    // Each backup holds what its message says.
+    assert_eq!(projects(&b1), ["served"]);
+    assert_eq!(projects(&b2), ["served"]);
+    assert_eq!(projects(&b3), ["other"]);
+    assert_eq!(projects(&b4), ["served"]);
+
+    // Restore, into the database the settings file names.
+    let r = run(&["restore", &b3, "--config", settings], &[]);
+    assert_eq!(r.code, 2, "refused without --yes");
+    assert!(r.stderr.contains(&served), "{}", r.stderr);
+    let r = ok(&["restore", &b3, "--yes", "--config", settings], &[]);
+    assert_eq!(r.stdout.trim(), format!("restored {served} from {b3}"));
+    assert_eq!(projects(&served), ["other"]);
+    assert!(
+        !env.path("data/taskman").exists(),
+        "the default database in the user's data directory was never opened"
+    );
+
+    // A settings file `serve` would refuse is refused here too, naming the setting.
+    std::fs::write(settings, "database = 5\n").unwrap();
+    let b5 = env.path("b5.backup");
+    let r = run(&["backup", s(&b5), "--config", settings], &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("line 1: database = 5: expected a string"),
+        "{}",
+        r.stderr
+    );
+    assert!(!b5.exists());
+}
