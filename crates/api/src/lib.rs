@@ -23,7 +23,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use taskman_store::{Role, Store};
+use taskman_store::Store;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
@@ -179,8 +179,11 @@ async fn not_found() -> ApiError {
 
 /// With no user yet, create the admin and an API key for it: `token` when given (scripts,
 /// tests, CI: `TASKMAN_BOOTSTRAP_TOKEN`), else a new random key. Returns the key to show
-/// once, or `None` when the database already has users.
+/// once, or `None` when the database already has users. Several servers starting at once
+/// on an empty database: the store makes the admin and its key in one step, for exactly
+/// one of them; the others get `None`.
 pub async fn bootstrap(store: &Store, token: Option<&str>) -> Result<Option<String>, String> {
+    // The usual case (users exist) costs one read, not a write.
     if !store
         .list_users()
         .await
@@ -198,15 +201,11 @@ pub async fn bootstrap(store: &Store, token: Option<&str>) -> Result<Option<Stri
         }
         None => auth::new_key()?,
     };
-    let admin = store
-        .create_user("bootstrap", "admin", Role::Admin)
+    let made = store
+        .create_first_admin("bootstrap", "admin", "bootstrap", &prefix, &hash)
         .await
         .map_err(|e| e.to_string())?;
-    store
-        .create_api_key("bootstrap", admin.id, "bootstrap", &prefix, &hash)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(Some(key))
+    Ok(made.map(|_| key))
 }
 
 /// Serve on `listener` with default settings until `shutdown` resolves, finishing

@@ -400,6 +400,19 @@ impl Store {
     pub async fn list_users(&self) -> Result<Vec<User>> {
         both!(self.list_users())
     }
+    /// With no user yet, create the first admin (`name`) and its API key in one
+    /// transaction; `None` when the database has a user. Safe when several servers
+    /// bootstrap one database at once: exactly one of them makes the admin.
+    pub async fn create_first_admin(
+        &self,
+        actor: &str,
+        name: &str,
+        key_name: &str,
+        prefix: &str,
+        hash: &str,
+    ) -> Result<Option<(User, ApiKey)>> {
+        both!(self.create_first_admin(actor, name, key_name, prefix, hash))
+    }
     pub async fn create_api_key(
         &self,
         actor: &str,

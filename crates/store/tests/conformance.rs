@@ -3374,6 +3374,72 @@ async fn check_action_lists(store: &Store) {
     assert_eq!(upd.after.as_ref().unwrap()["done"], true);
 }
 
+/// Several servers starting at once on an empty database (each its own store, so its own
+/// pool or writer) all try to make the first admin: exactly one does, with its key, and
+/// the others are told a user exists (no error, no second admin). Done again, nobody does.
+async fn check_first_admin_once(db: &TestDb) {
+    let stores = [
+        db.open().await,
+        db.open().await,
+        db.open().await,
+        db.open().await,
+    ];
+    let first = |i: usize| {
+        let store = &stores[i];
+        async move {
+            store
+                .create_first_admin(
+                    "bootstrap",
+                    "admin",
+                    "bootstrap",
+                    &format!("tm_0000000{i}"),
+                    &format!("hash-{i}"),
+                )
+                .await
+        }
+    };
+    let (a, b, c, d) = tokio::join!(first(0), first(1), first(2), first(3));
+    let results = [a, b, c, d];
+    let made: Vec<usize> = (0..4)
+        .filter(|i| matches!(results[*i], Ok(Some(_))))
+        .collect();
+    assert_eq!(made.len(), 1, "exactly one admin is made: {results:?}");
+    assert!(
+        results.iter().all(|r| matches!(r, Ok(Some(_)) | Ok(None))),
+        "the others are told a user exists: {results:?}"
+    );
+    let winner = made[0];
+    let Ok(Some((admin, key))) = &results[winner] else {
+        unreachable!()
+    };
+    assert_eq!((admin.name.as_str(), admin.role), ("admin", Role::Admin));
+    assert_eq!(key.user_id, admin.id);
+    let store = &stores[0];
+    assert_eq!(
+        store.list_users().await.unwrap(),
+        std::slice::from_ref(admin)
+    );
+    for i in 0..4 {
+        let found = store
+            .api_key_by_prefix(&format!("tm_0000000{i}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            found.map(|(k, u)| (k.hash, u.id)),
+            (i == winner).then(|| (format!("hash-{i}"), admin.id)),
+            "key {i}"
+        );
+    }
+    assert_eq!(
+        store
+            .create_first_admin("bootstrap", "admin", "bootstrap", "tm_0000000f", "h")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
 async fn check_users_and_api_keys(store: &Store) {
     let root = store
         .create_user("cli:root", "root", Role::Admin)
@@ -4962,5 +5028,6 @@ conformance! {
         check_backup_restore,
         check_idempotency_two_servers,
         check_idempotency_expiry,
+        check_first_admin_once,
     ],
 }

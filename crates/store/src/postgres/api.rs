@@ -247,6 +247,19 @@ impl PgStore {
         read!(self, |c| ops::list_users(c))
     }
 
+    pub async fn create_first_admin(
+        &self,
+        actor: &str,
+        name: &str,
+        key_name: &str,
+        prefix: &str,
+        hash: &str,
+    ) -> Result<Option<(User, ApiKey)>> {
+        write!(self, |c, now| ops::create_first_admin(
+            c, now, actor, name, key_name, prefix, hash
+        ))
+    }
+
     pub async fn create_api_key(
         &self,
         actor: &str,

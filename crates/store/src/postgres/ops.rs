@@ -266,6 +266,37 @@ pub(crate) async fn create_api_key(
     Ok(k)
 }
 
+/// Advisory lock key of the first admin's creation (any constant unique in this crate).
+const FIRST_ADMIN_LOCK: i64 = 72_707_370;
+
+/// With no user yet, the first admin and its API key; `None` when there is a user. In the
+/// caller's transaction, under a transaction-level advisory lock: two servers starting at
+/// once on an empty database queue here, and the second (its next statement sees the
+/// first's commit under READ COMMITTED) finds the admin and makes nothing.
+pub(crate) async fn create_first_admin(
+    c: &mut PgConnection,
+    now: &str,
+    actor: &str,
+    name: &str,
+    key_name: &str,
+    prefix: &str,
+    hash: &str,
+) -> Result<Option<(User, ApiKey)>> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(FIRST_ADMIN_LOCK)
+        .execute(&mut *c)
+        .await?;
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+        .fetch_one(&mut *c)
+        .await?;
+    if any {
+        return Ok(None);
+    }
+    let u = create_user(c, now, actor, name, Role::Admin).await?;
+    let k = create_api_key(c, now, actor, u.id, key_name, prefix, hash).await?;
+    Ok(Some((u, k)))
+}
+
 pub(crate) async fn api_key_by_prefix(
     c: &mut PgConnection,
     prefix: &str,

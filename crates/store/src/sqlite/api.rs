@@ -206,6 +206,25 @@ impl SqliteStore {
         self.read(ops::list_users)
     }
 
+    pub async fn create_first_admin(
+        &self,
+        actor: &str,
+        name: &str,
+        key_name: &str,
+        prefix: &str,
+        hash: &str,
+    ) -> Result<Option<(User, ApiKey)>> {
+        let (a, n, kn, p, h) = (
+            actor.to_string(),
+            name.to_string(),
+            key_name.to_string(),
+            prefix.to_string(),
+            hash.to_string(),
+        );
+        self.write(move |c, now| ops::create_first_admin(c, now, &a, &n, &kn, &p, &h))
+            .await
+    }
+
     pub async fn create_api_key(
         &self,
         actor: &str,

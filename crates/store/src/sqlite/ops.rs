@@ -236,6 +236,28 @@ pub(crate) fn create_api_key(
     Ok(k)
 }
 
+/// With no user yet, the first admin and its API key; `None` when there is a user. Run by
+/// the single writer (`BEGIN IMMEDIATE`), so the check and the inserts are one step even
+/// for several processes on one file.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn create_first_admin(
+    c: &Connection,
+    now: &str,
+    actor: &str,
+    name: &str,
+    key_name: &str,
+    prefix: &str,
+    hash: &str,
+) -> Result<Option<(User, ApiKey)>> {
+    let any: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?;
+    if any {
+        return Ok(None);
+    }
+    let u = create_user(c, now, actor, name, Role::Admin)?;
+    let k = create_api_key(c, now, actor, u.id, key_name, prefix, hash)?;
+    Ok(Some((u, k)))
+}
+
 pub(crate) fn api_key_by_prefix(c: &Connection, prefix: &str) -> Result<Option<(ApiKey, User)>> {
     let k = c
         .query_row(
