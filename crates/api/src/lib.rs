@@ -33,8 +33,19 @@ pub use settings::{LogFormat, Settings};
 
 use routes::{actions, analytics, events, plans, projects, sprints, tasks};
 
+/// What every handler and middleware shares: one reference-counted pointer, so a request
+/// clones one `Arc` per extractor, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Arc<Store>,
     /// API keys verified lately (see [`auth::KeyCache`]).
     pub keys: Arc<auth::KeyCache>,
@@ -122,29 +133,50 @@ pub fn router(store: Arc<Store>) -> Router {
 /// The whole application: routes, their OpenAPI document and docs page, and the middleware
 /// stack in the order `stack` documents.
 pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
+    router_layers(store, settings, Layers::All)
+}
+
+/// How much of the application [`router_layers`] builds: the middleware benchmark
+/// (`benches/middleware.rs`) measures each part's cost against the handlers alone.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layers {
+    /// The handlers and their routing only: no authentication, no middleware.
+    Handlers,
+    /// Plus the `/api/v1` route layers: authentication and idempotency keys.
+    Auth,
+    /// Everything, as served: [`router_with`].
+    All,
+}
+
+#[doc(hidden)]
+pub fn router_layers(store: Arc<Store>, settings: &Settings, layers: Layers) -> Router {
     metrics::handle();
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         store,
         keys: Arc::default(),
         health: Arc::new(health::Cached::new(settings.ready_cache())),
         limits: Arc::new(ratelimit::Limits::from_settings(settings)),
         body_limit: settings.http.body_limit_bytes,
-    };
-    // Authentication runs first (outermost), then the idempotency check, then the handler.
+    }));
+    // Authentication, then (inside `auth::require_key`) the idempotency check, then the
+    // handler.
     let (router, doc) = all_routes(|api| {
+        if layers == Layers::Handlers {
+            return api;
+        }
         api.route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
-        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
         ))
     })
     .split_for_parts();
+    if layers != Layers::All {
+        return router.with_state(state);
+    }
     let doc = openapi::finish(doc);
     let app = router
-        .route_layer(middleware::from_fn(stack::tag_route))
+        .route_layer(stack::TagRoute)
         .merge(SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, doc))
         .fallback(not_found)
         .with_state(state.clone());
@@ -160,17 +192,12 @@ pub fn router_with(store: Arc<Store>, settings: &Settings) -> Router {
     let edge = stack::Edge {
         hsts: settings.http.hsts,
         timeout: settings.request_timeout(),
+        limits: state.limits.clone(),
     };
-    app.layer(middleware::from_fn_with_state(
-        state.clone(),
-        ratelimit::per_address,
-    ))
-    .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+    app.layer(tower_http::catch_panic::CatchPanicLayer::custom(
         stack::panic_response,
     ))
-    .layer(middleware::from_fn(move |req, next| {
-        edge.clone().run(req, next)
-    }))
+    .layer(edge)
 }
 
 async fn not_found() -> ApiError {

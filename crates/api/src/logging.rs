@@ -1,38 +1,52 @@
 //! Log output of the server: JSON lines on a server, readable text on a terminal (the
 //! `log.format` setting), at the level `log.level` names. Request lines are written by
-//! `crate::stack::log_requests`; no header is ever logged, so keys and tokens cannot leak.
+//! `crate::stack::Edge`; no header is ever logged, so keys and tokens cannot leak.
 
 use std::io::IsTerminal;
 
+use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::settings::{LogFormat, LogSettings};
 
 /// Install the process-wide log subscriber (to stderr). Call once, before serving; a second
 /// call is refused.
 pub fn init(settings: &LogSettings) -> Result<(), String> {
+    tracing::subscriber::set_global_default(subscriber(settings, std::io::stderr)?)
+        .map_err(|e| format!("logging: {e}"))
+}
+
+/// The subscriber [`init`] installs, writing to `writer` (benchmarks write to /dev/null).
+pub fn subscriber<W>(
+    settings: &LogSettings,
+    writer: W,
+) -> Result<Box<dyn Subscriber + Send + Sync>, String>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(&settings.level)
         .map_err(|e| format!("log.level {:?}: {e}", settings.level))?;
+    let terminal = std::io::stderr().is_terminal();
     let json = match settings.format {
         LogFormat::Json => true,
         LogFormat::Text => false,
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
+        LogFormat::Auto => !terminal,
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(false);
-    let r = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .try_init()
+    Ok(if json {
+        Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .finish(),
+        )
     } else {
-        builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init()
-    };
-    r.map_err(|e| format!("logging: {e}"))
+        Box::new(builder.with_ansi(terminal).finish())
+    })
 }

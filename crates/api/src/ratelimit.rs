@@ -15,12 +15,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::settings::{RateLimits, Settings};
 
@@ -232,33 +230,31 @@ pub fn too_many(q: Quota, what: &str) -> Response {
 }
 
 /// Middleware: the per-address limit (health probes are not counted).
-pub async fn per_address(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = state.limits.settings.per_address_per_minute;
+/// The per-address limit (run by [`crate::stack::Edge`]): `Some(429)` when the client
+/// address is over it. Health probes are never limited.
+pub fn check_address(limits: &Limits, req: &Request) -> Option<Response> {
+    let limit = limits.settings.per_address_per_minute;
     if limit == 0 || req.uri().path().starts_with("/health/") {
-        return next.run(req).await;
+        return None;
     }
-    let Some(ConnectInfo(addr)) = req
+    let ConnectInfo(addr) = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .copied()
-    else {
-        return next.run(req).await;
-    };
+        .copied()?;
     let client = client_address(
         addr.ip(),
         req.headers()
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok()),
-        &state.limits.trusted_proxies,
+        &limits.trusted_proxies,
     );
-    match state
-        .limits
+    match limits
         .by_address
         .hit(&client.to_string(), limit, Instant::now())
     {
-        Ok(_) => next.run(req).await,
-        Err(q) => too_many(q, "too many requests from this address"),
+        Ok(_) => None,
+        Err(q) => Some(too_many(q, "too many requests from this address")),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The middleware every request goes through, outermost first:
 //!
-//! 1. the edge ([`Edge`], one middleware for the per-request basics):
+//! 1. the edge ([`Edge`], one tower service for the per-request basics):
 //!    - request ID: `X-Request-Id` taken from the request (1 to 128 visible characters)
 //!      or made, put on the request and echoed on the response;
 //!    - request timeout: past `http.request_timeout_secs` the inner service is dropped
@@ -8,7 +8,8 @@
 //!    - security headers: `nosniff`, frame `DENY`, a content security policy, no
 //!      referrer, HSTS when `http.hsts` is set; no `Server` header;
 //!    - one log line per request: request ID, method, matched route, status, latency
-//!      (never a header, so no key or token);
+//!      (never a header, so no key or token), and the request metrics;
+//!    - the per-address rate limit (`rate_limit.per_address_per_minute`, 429 problem);
 //! 2. panic guard: a panic in a handler becomes a 500 problem, not a dropped connection;
 //! 3. CORS for the origins in `http.cors_origins` (none: no CORS headers);
 //! 4. compression: gzip or brotli for bodies above `http.compress_min_bytes`, not for
@@ -18,72 +19,139 @@
 //! Then, for routes under `/api/v1` only: authentication (401/403), idempotency keys, the
 //! handler.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
+use crate::ratelimit::Limits;
 use crate::settings::Settings;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The route a request matched, carried to the log line on the response.
-#[derive(Debug, Clone)]
-struct Route(String);
+type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-fn usable_id(v: &HeaderValue) -> Option<String> {
+fn usable_id(v: &HeaderValue) -> Option<HeaderValue> {
     let s = v.to_str().ok()?;
     ((1..=128).contains(&s.len()) && s.bytes().all(|b| (0x21..0x7f).contains(&b)))
-        .then(|| s.to_string())
+        .then(|| v.clone())
 }
 
-fn new_id() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        // Unique enough within the process without randomness.
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        b[..8].copy_from_slice(&n.to_le_bytes());
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A new request ID: 32 hex digits, a random half drawn once per process and a counter,
+/// so IDs never repeat within a process and differ between processes (and cost no system
+/// call per request).
+fn new_id() -> HeaderValue {
+    static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static N: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut b = [0u8; 8];
+        if getrandom::fill(&mut b).is_err() {
+            // No randomness: the process ID and the time keep processes apart.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            return t ^ (u64::from(std::process::id()) << 32);
+        }
+        u64::from_le_bytes(b)
+    });
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix:016x}{n:016x}")).expect("hex")
 }
 
-/// Layer 1 in one pass (a layer of its own for each part cost a boxed future and a clone
-/// of the rest of the stack per request): request ID, timeout, security headers, log line.
+/// Layer 1 (see the module's documentation): request ID, timeout, security headers, the
+/// per-address rate limit, the log line and the request metrics, in one service. A tower
+/// service of its own rather than `middleware::from_fn`, which boxes and clones the rest of
+/// the stack on every request.
 #[derive(Clone)]
 pub struct Edge {
     pub hsts: bool,
     pub timeout: Duration,
+    pub limits: Arc<Limits>,
 }
 
-impl Edge {
-    pub async fn run(self, mut req: Request, next: Next) -> Response {
+impl<S> Layer<S> for Edge {
+    type Service = EdgeService<S>;
+    fn layer(&self, inner: S) -> EdgeService<S> {
+        EdgeService {
+            inner,
+            edge: Arc::new(self.clone()),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EdgeService<S> {
+    inner: S,
+    edge: Arc<Edge>,
+}
+
+impl<S> Service<Request> for EdgeService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> BoxFuture {
         let start = Instant::now();
         let id = req
             .headers()
             .get(&REQUEST_ID)
             .and_then(usable_id)
             .unwrap_or_else(new_id);
-        let value = HeaderValue::from_str(&id).expect("checked or hex");
-        req.headers_mut().insert(REQUEST_ID, value.clone());
+        req.headers_mut().insert(REQUEST_ID, id.clone());
         let method = req.method().clone();
+        let edge = self.edge.clone();
         crate::metrics::in_flight(1.0);
-        let mut res = match tokio::time::timeout(self.timeout, next.run(req)).await {
-            Ok(res) => res,
-            Err(_) => ApiError::RequestTimeout(format!(
-                "the request took longer than {} s and was cancelled",
-                self.timeout.as_secs()
-            ))
-            .into_response(),
+        let step = match crate::ratelimit::check_address(&edge.limits, &req) {
+            Some(refused) => Err(refused),
+            None => Ok(self.inner.call(req)),
         };
+        Box::pin(async move {
+            let res = match step {
+                Err(refused) => refused,
+                Ok(fut) => match tokio::time::timeout(edge.timeout, fut).await {
+                    Ok(res) => res.unwrap_or_else(|never| match never {}),
+                    Err(_) => ApiError::RequestTimeout(format!(
+                        "the request took longer than {} s and was cancelled",
+                        edge.timeout.as_secs()
+                    ))
+                    .into_response(),
+                },
+            };
+            Ok(edge.finish(res, id, &method, start))
+        })
+    }
+}
+
+impl Edge {
+    /// The response's headers, the log line and the metrics.
+    fn finish(
+        &self,
+        mut res: Response,
+        id: HeaderValue,
+        method: &Method,
+        start: Instant,
+    ) -> Response {
         let h = res.headers_mut();
-        h.insert(REQUEST_ID, value);
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -104,20 +172,22 @@ impl Edge {
             );
         }
         h.remove(header::SERVER);
-        let route = res
-            .extensions()
-            .get::<Route>()
-            .map_or("-", |r| r.0.as_str());
         let status = res.status().as_u16();
         let seconds = start.elapsed().as_secs_f64();
         let latency_ms = seconds * 1000.0;
+        let route = res
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("-", MatchedPath::as_str);
         crate::metrics::in_flight(-1.0);
-        crate::metrics::request(method.as_str(), route, status, seconds);
+        crate::metrics::request(method, route, status, seconds);
+        let request_id = id.to_str().unwrap_or("-");
         if status >= 500 {
-            tracing::error!(request_id = %id, method = %method, route, status, latency_ms, "request");
+            tracing::error!(request_id, method = %method, route, status, latency_ms, "request");
         } else {
-            tracing::info!(request_id = %id, method = %method, route, status, latency_ms, "request");
+            tracing::info!(request_id, method = %method, route, status, latency_ms, "request");
         }
+        res.headers_mut().insert(REQUEST_ID, id);
         res
     }
 }
@@ -125,17 +195,47 @@ impl Edge {
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// Route level: the matched route, for the log line and the metrics.
-pub async fn tag_route(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    let mut res = next.run(req).await;
-    if let Some(r) = route {
-        res.extensions_mut().insert(Route(r));
+/// Route level: the matched route, carried on the response to the edge's log line and
+/// metrics (the edge runs before routing, so it cannot read it from the request).
+#[derive(Clone, Copy)]
+pub struct TagRoute;
+
+impl<S> Layer<S> for TagRoute {
+    type Service = TagRouteService<S>;
+    fn layer(&self, inner: S) -> TagRouteService<S> {
+        TagRouteService { inner }
     }
-    res
+}
+
+#[derive(Clone)]
+pub struct TagRouteService<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for TagRouteService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> BoxFuture {
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let mut res = fut.await?;
+            if let Some(r) = route {
+                res.extensions_mut().insert(r);
+            }
+            Ok(res)
+        })
+    }
 }
 
 /// Layer 2: a panic answers 500 (and is logged), the connection and process live on.

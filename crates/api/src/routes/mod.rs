@@ -132,8 +132,28 @@ pub fn stale(e: StoreError, had_if_match: bool) -> ApiError {
     }
 }
 
+/// A JSON response, serialized into one buffer of about the right size (axum's `Json`
+/// starts at 128 bytes and grows through a `BytesMut` writer: for a page of tasks the
+/// copies cost as much as the serializing).
+fn json_sized(body: impl serde::Serialize, capacity: usize) -> Response {
+    let mut buf = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut buf, &body) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            buf,
+        )
+            .into_response(),
+        Err(e) => {
+            ApiError::Internal(format!("cannot write the answer as JSON: {e}")).into_response()
+        }
+    }
+}
+
 pub fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
-    let mut res = Json(body).into_response();
+    let mut res = json_sized(body, 1024);
     res.headers_mut().insert(header::ETAG, etag(version));
     res
 }
@@ -145,7 +165,7 @@ pub fn created(version: i64, body: impl serde::Serialize) -> Response {
 }
 
 pub fn json(body: impl serde::Serialize) -> Response {
-    Json(body).into_response()
+    json_sized(body, 16 * 1024)
 }
 
 /// A page size from the query: 50 when absent, 1 to 1000.
