@@ -10,7 +10,11 @@
 //!   in production.
 //!
 //! A bare axum "hello world" gives the floor of the HTTP plumbing in the same harness.
+//! The allocator is the server's (mimalloc).
 //! Run: `cargo bench -p taskman-api --bench middleware`.
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::sync::Arc;
 

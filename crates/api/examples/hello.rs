@@ -1,7 +1,10 @@
 //! The ceiling for the HTTP benchmarks: a bare axum "hello world" on the same runtime
-//! settings as `taskman serve` (multi-threaded, one worker per core). Prints the address.
+//! settings as `taskman serve` (multi-threaded, one worker per core, the same allocator). Prints the address.
 //!
 //! `cargo run --release -p taskman-api --example hello -- 127.0.0.1:8089`
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use axum::Router;
 use axum::routing::get;

@@ -3,6 +3,9 @@
 //! restore. Only database commands start an async runtime: file commands stay plain
 //! synchronous IO. Errors print the file (and line, where there is one) and exit with code 2.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod config;
 mod db;
 mod files;

@@ -68,7 +68,8 @@ async fn load_demo(store: &taskman_store::Store) -> Result<()> {
 
 pub fn serve(a: &ServeArgs) -> Result<()> {
     let config = config::load(&a.settings)?;
-    taskman_api::logging::init(&config.settings.log)
+    // Held to the end: dropping it writes out the log lines still queued.
+    let _log = taskman_api::logging::init(&config.settings.log)
         .map_err(anyhow::Error::msg)
         .context("cannot start logging")?;
     if let Some(file) = &config.file {
