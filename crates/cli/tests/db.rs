@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
+use taskman_testkit::PgDatabase;
 
 const SEEDS: [&str; 5] = [
     "000_5a8b8b0b125d8697.txt",
@@ -500,93 +501,16 @@ fn set_status_names_what_it_cannot_find() {
     assert!(r.stderr.contains("unknown status"), "{}", r.stderr);
 }
 
-/// A fresh PostgreSQL database for one test, dropped afterwards.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {}", self.name),
-        );
-    }
-}
-
-fn psql(url: &str, sql: &str) -> std::io::Result<std::process::Output> {
-    Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-}
-
-/// `url` with its database name replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-#[test]
-fn database_urls_get_their_database_name_replaced() {
-    assert_eq!(
-        with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "t1"),
-        "postgres://u:p@h:5432/t1?sslmode=disable"
-    );
-    assert_eq!(with_database("postgresql://h", "t1"), "postgresql://h/t1");
-}
-
-/// A fresh database on the PostgreSQL server at `TASKMAN_TEST_POSTGRES_URL`, or `None`
-/// (with a notice) when it is not set; CI sets `TASKMAN_REQUIRE_POSTGRES=1` so that a
-/// missing server fails instead of skipping.
+/// A fresh database on the PostgreSQL server at `TASKMAN_TEST_POSTGRES_URL` (dropped with
+/// the returned guard), or `None` (with a notice) when it is not set; CI sets
+/// `TASKMAN_REQUIRE_POSTGRES=1` so that a missing server fails instead of skipping.
 fn postgres_env() -> Option<(Env, PgDatabase)> {
-    let Some(url) = std::env::var("TASKMAN_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        if std::env::var("TASKMAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-            panic!("TASKMAN_REQUIRE_POSTGRES=1 but TASKMAN_TEST_POSTGRES_URL is not set");
-        }
-        eprintln!("notice: TASKMAN_TEST_POSTGRES_URL is not set; PostgreSQL CLI test skipped");
-        return None;
-    };
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "taskman_cli_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let created = psql(&url, &format!("CREATE DATABASE {name}")).expect("running psql");
-    assert!(
-        created.status.success(),
-        "CREATE DATABASE {name}: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let db = with_database(&url, &name);
-    let guard = PgDatabase {
-        admin_url: url,
-        name,
-    };
+    let pg = PgDatabase::create("cli")?;
     let env = Env {
         dir: tempfile::tempdir().expect("temp dir"),
-        db,
+        db: pg.url().to_string(),
     };
-    Some((env, guard))
+    Some((env, pg))
 }
 
 #[test]

@@ -15,7 +15,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ use taskman_store::{
     Options, PageRequest, Project, ProjectPatch, Role, SprintPatch, Store, StoreError,
     StoredResponse, TaskChange, TaskFilter, TaskPatch, TaskRecord, migrate,
 };
+use taskman_testkit::PgDatabase;
 
 // ---------------------------------------------------------------------------------------
 // Inputs
@@ -136,8 +136,6 @@ fn find(src: &[u8], needle: &str) -> usize {
 // ---------------------------------------------------------------------------------------
 // Test databases
 
-static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backend {
     Sqlite,
@@ -151,8 +149,8 @@ struct TestDb {
     location: Location,
     /// Scratch space: the SQLite file, backups.
     scratch: tempfile::TempDir,
-    /// PostgreSQL: the server URL the database was created through, and its name.
-    pg: Option<(String, String)>,
+    /// PostgreSQL: the database, dropped with this value.
+    _pg: Option<PgDatabase>,
 }
 
 impl TestDb {
@@ -162,52 +160,18 @@ impl TestDb {
             backend: Backend::Sqlite,
             location: Location::Sqlite(scratch.path().join("t.db")),
             scratch,
-            pg: None,
+            _pg: None,
         }
     }
 
     /// `None` (after a notice) when no server is configured.
-    async fn postgres() -> Option<TestDb> {
-        let url = match std::env::var("TASKMAN_TEST_POSTGRES_URL") {
-            Ok(u) if !u.trim().is_empty() => u,
-            _ => {
-                if std::env::var("TASKMAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                    panic!(
-                        "TASKMAN_REQUIRE_POSTGRES=1 but TASKMAN_TEST_POSTGRES_URL is not set: \
-                         the PostgreSQL conformance tests cannot be skipped"
-                    );
-                }
-                eprintln!(
-                    "notice: PostgreSQL conformance tests skipped (set TASKMAN_TEST_POSTGRES_URL, \
-                     e.g. postgres://postgres@127.0.0.1:5432/postgres)"
-                );
-                return None;
-            }
-        };
-        let name = format!(
-            "taskman_test_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = sqlx::PgConnection::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to TASKMAN_TEST_POSTGRES_URL: {e}"));
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await
-        .expect("dropping a leftover test database");
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        let _ = admin.close().await;
+    fn postgres() -> Option<TestDb> {
+        let pg = PgDatabase::create("conformance")?;
         Some(TestDb {
             backend: Backend::Postgres,
-            location: Location::Postgres(with_database(&url, &name)),
+            location: Location::Postgres(pg.url().to_string()),
             scratch: tempfile::tempdir().expect("temp dir"),
-            pg: Some((url, name)),
+            _pg: Some(pg),
         })
     }
 
@@ -277,75 +241,6 @@ impl TestDb {
             }
         }
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((url, name)) = self.pg.take() else {
-            return;
-        };
-        // Drop may run during a panic and inside the test's runtime: do the async work on a
-        // thread of its own.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sqlx::query(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .map_err(|e| format!("{name}: {e}"))?;
-                let _ = admin.close().await;
-                Ok::<(), String>(())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("warning: could not drop the test database: {e}"),
-            Err(_) => eprintln!("warning: dropping the test database panicked"),
-        }
-    }
-}
-
-/// `url` pointing at database `name` (query string kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-#[test]
-fn test_database_urls_keep_host_and_options() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/postgres", "t_1"),
-        "postgres://postgres@127.0.0.1:5432/t_1"
-    );
-    assert_eq!(
-        with_database("postgresql://u:p@h/db?sslmode=disable", "t_2"),
-        "postgresql://u:p@h/t_2?sslmode=disable"
-    );
-    assert_eq!(
-        with_database("postgres://h:5432", "t_3"),
-        "postgres://h:5432/t_3"
-    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -4967,7 +4862,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $s() {
-                    let Some(db) = super::TestDb::postgres().await else { return };
+                    let Some(db) = super::TestDb::postgres() else { return };
                     let store = db.open().await;
                     super::$s(&store).await;
                 }
@@ -4975,7 +4870,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $d() {
-                    let Some(db) = super::TestDb::postgres().await else { return };
+                    let Some(db) = super::TestDb::postgres() else { return };
                     super::$d(&db).await;
                 }
             )*

@@ -6,6 +6,7 @@ use taskman_core::{Status, TaskKind};
 use taskman_store::{
     Clock, EventFilter, Location, Options, PageRequest, Store, TaskFilter, TaskPatch,
 };
+use taskman_testkit::PgDatabase;
 
 const SEEDS: &[&str] = &[
     "000_5a8b8b0b125d8697.txt",
@@ -129,34 +130,17 @@ async fn ticking_boxes_quickly_gives_what_the_full_sync_gives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_ticking_boxes_quickly_gives_what_the_full_sync_gives() {
-    let Ok(url) = std::env::var("TASKMAN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("TASKMAN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "TASKMAN_REQUIRE_POSTGRES=1 but TASKMAN_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("notice: TASKMAN_TEST_POSTGRES_URL not set, PostgreSQL quick sync test skipped");
+    // Two databases per seed, dropped when the test ends (also when it fails). The first
+    // `None` (no server configured, after a notice) skips the test.
+    let Some(databases) = (0..2 * SEEDS.len())
+        .map(|_| PgDatabase::create("quick_sync"))
+        .collect::<Option<Vec<_>>>()
+    else {
         return;
     };
-    let base = url
-        .rsplit_once('/')
-        .map_or(url.as_str(), |(b, _)| b)
-        .to_string();
-    let mut names = Vec::new();
-    let mut k = 0;
-    let pid = std::process::id();
+    let mut urls = databases.iter().map(|db| db.url().to_string());
     same_as_full_sync(|| {
-        k += 1;
-        let (q, f) = (
-            format!("taskman_quick_{pid}_{k}_q"),
-            format!("taskman_quick_{pid}_{k}_f"),
-        );
-        for n in [&q, &f] {
-            psql(&url, &format!("DROP DATABASE IF EXISTS {n}"));
-            psql(&url, &format!("CREATE DATABASE {n}"));
-        }
-        names.push(q.clone());
-        names.push(f.clone());
-        let (qu, fu) = (format!("{base}/{q}"), format!("{base}/{f}"));
+        let (qu, fu) = (urls.next().unwrap(), urls.next().unwrap());
         async move {
             let opts = || Options {
                 clock: Clock::fixed("2026-11-22T10:00:00.000Z"),
@@ -169,21 +153,6 @@ async fn on_postgres_ticking_boxes_quickly_gives_what_the_full_sync_gives() {
         }
     })
     .await;
-    for n in names {
-        psql(&url, &format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([url, "-q", "-c", sql])
-        .output()
-        .expect("psql");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// For every seed, the same edits through the quick path on one store and the full path

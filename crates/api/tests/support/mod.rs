@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use taskman_store::{Location, Options, Store};
+use taskman_testkit::PgDatabase;
 
 pub const ADMIN: &str = "tm_0a1b2c3d_0123456789abcdef0123";
 
@@ -34,44 +35,6 @@ macro_rules! both {
             }
         }
     };
-}
-
-/// A database created on the PostgreSQL server for one test and dropped after it.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-fn psql(url: &str, sql: &str) -> std::io::Result<std::process::Output> {
-    std::process::Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
-        .output()
-}
-
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[after_scheme..].find('/') {
-        Some(i) => &base[..after_scheme + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    }
 }
 
 pub struct Server {
@@ -107,43 +70,8 @@ impl Server {
         let (location, pg) = match backend {
             Backend::Sqlite => (Location::Sqlite(dir.path().join("api.db")), None),
             Backend::Postgres => {
-                let Some(url) = std::env::var("TASKMAN_TEST_POSTGRES_URL")
-                    .ok()
-                    .filter(|u| !u.trim().is_empty())
-                else {
-                    if std::env::var("TASKMAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                        panic!(
-                            "TASKMAN_REQUIRE_POSTGRES=1 but TASKMAN_TEST_POSTGRES_URL is not set"
-                        );
-                    }
-                    eprintln!(
-                        "notice: TASKMAN_TEST_POSTGRES_URL is not set; PostgreSQL API test skipped"
-                    );
-                    return None;
-                };
-                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.subsec_nanos());
-                let name = format!(
-                    "taskman_api_{}_{}_{nanos}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                );
-                let out = psql(&url, &format!("CREATE DATABASE {name}")).expect("running psql");
-                assert!(
-                    out.status.success(),
-                    "CREATE DATABASE {name}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let db = with_database(&url, &name);
-                (
-                    Location::Postgres(db),
-                    Some(PgDatabase {
-                        admin_url: url,
-                        name,
-                    }),
-                )
+                let pg = PgDatabase::create("api")?;
+                (Location::Postgres(pg.url().to_string()), Some(pg))
             }
         };
         let location = through(location);
