@@ -27,8 +27,9 @@ COPY crates/markdown/Cargo.toml crates/markdown/
 COPY crates/store/Cargo.toml crates/store/
 COPY crates/api/Cargo.toml crates/api/
 COPY crates/cli/Cargo.toml crates/cli/
+COPY crates/testkit/Cargo.toml crates/testkit/
 RUN set -eux; \
-    for c in core markdown store api; do \
+    for c in core markdown store api testkit; do \
         mkdir -p "crates/$c/src"; : > "crates/$c/src/lib.rs"; \
     done; \
     mkdir -p crates/cli/src; echo 'fn main() {}' > crates/cli/src/main.rs; \
