@@ -120,7 +120,7 @@ where
         req.headers_mut().insert(REQUEST_ID, id.clone());
         let method = req.method().clone();
         let edge = self.edge.clone();
-        crate::metrics::in_flight(1.0);
+        let mut flight = InFlight::begin(id, method, start);
         let step = match crate::ratelimit::check_address(&edge.limits, &req) {
             Some(refused) => Err(refused),
             None => Ok(self.inner.call(req)),
@@ -137,20 +137,52 @@ where
                     .into_response(),
                 },
             };
-            Ok(edge.finish(res, id, &method, start))
+            flight.answered = true;
+            Ok(edge.finish(res, &flight))
         })
+    }
+}
+
+/// A request between the edge's start and its answer: counted in
+/// `http_requests_in_flight` until dropped, which also happens when the client goes away
+/// first and the server drops the request's work; such a request gets its own log line.
+struct InFlight {
+    id: HeaderValue,
+    method: Method,
+    start: Instant,
+    answered: bool,
+}
+
+impl InFlight {
+    fn begin(id: HeaderValue, method: Method, start: Instant) -> InFlight {
+        crate::metrics::in_flight(1.0);
+        InFlight {
+            id,
+            method,
+            start,
+            answered: false,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        crate::metrics::in_flight(-1.0);
+        if !self.answered {
+            let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+            tracing::info!(
+                request_id = self.id.to_str().unwrap_or("-"),
+                method = %self.method,
+                latency_ms,
+                "request abandoned: the client went away before the answer"
+            );
+        }
     }
 }
 
 impl Edge {
     /// The response's headers, the log line and the metrics.
-    fn finish(
-        &self,
-        mut res: Response,
-        id: HeaderValue,
-        method: &Method,
-        start: Instant,
-    ) -> Response {
+    fn finish(&self, mut res: Response, flight: &InFlight) -> Response {
         let h = res.headers_mut();
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -173,21 +205,21 @@ impl Edge {
         }
         h.remove(header::SERVER);
         let status = res.status().as_u16();
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = flight.start.elapsed().as_secs_f64();
         let latency_ms = seconds * 1000.0;
         let route = res
             .extensions()
             .get::<MatchedPath>()
             .map_or("-", MatchedPath::as_str);
-        crate::metrics::in_flight(-1.0);
+        let method = &flight.method;
         crate::metrics::request(method, route, status, seconds);
-        let request_id = id.to_str().unwrap_or("-");
+        let request_id = flight.id.to_str().unwrap_or("-");
         if status >= 500 {
             tracing::error!(request_id, method = %method, route, status, latency_ms, "request");
         } else {
             tracing::info!(request_id, method = %method, route, status, latency_ms, "request");
         }
-        res.headers_mut().insert(REQUEST_ID, id);
+        res.headers_mut().insert(REQUEST_ID, flight.id.clone());
         res
     }
 }

@@ -389,3 +389,64 @@ async fn the_configured_body_limit_is_applied_and_named() {
         "the body is over the limit of 4194304 bytes"
     );
 }
+
+/// `http_requests_in_flight` as /metrics reports it (the /metrics request counts itself).
+async fn in_flight(s: &Server) -> f64 {
+    let text = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("http_requests_in_flight "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no in-flight gauge in:\n{text}"))
+}
+
+/// Poll until the gauge reads `want` (other requests of the same process may pass by).
+async fn wait_in_flight(s: &Server, want: f64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = in_flight(s).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "http_requests_in_flight stayed {got}, expected {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A client that goes away in the middle of its request body (a proxy's timeout, a closed
+/// tab) leaves the in-flight gauge where it was and makes no change: the request counts
+/// while it waits for the body and stops counting once the server gives up on it. (Work
+/// dropped without an answer, as at the end of the shutdown grace, stops counting too: the
+/// gauge is decremented by a guard, not by the answer.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_client_abandons_stops_counting_as_in_flight() {
+    use tokio::io::AsyncWriteExt;
+    let s = Server::start(Backend::Sqlite).await.unwrap();
+    wait_in_flight(&s, 1.0).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut tcp = TcpStream::connect(&addr).await.unwrap();
+    // A create whose body never comes: the handler waits for it.
+    let head = format!(
+        "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\":",
+        support::ADMIN
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    wait_in_flight(&s, 2.0).await;
+    drop(tcp);
+    wait_in_flight(&s, 1.0).await;
+    assert!(
+        s.store.list_projects().await.unwrap().is_empty(),
+        "the abandoned create made nothing"
+    );
+}
