@@ -18,10 +18,12 @@ use tokio::sync::watch;
 
 /// A TCP proxy on 127.0.0.1 in front of the PostgreSQL server. While "down" it closes
 /// every connection it carries and every new one as soon as it is accepted, as a database
-/// that went away would; "up" again, it forwards new connections.
+/// that went away would; "up" again, it forwards new connections. With a delay set, each
+/// piece of the server's answers waits that long before it is passed on (a slow database).
 struct DbProxy {
     addr: SocketAddr,
     up: watch::Sender<bool>,
+    delay: watch::Sender<Duration>,
 }
 
 impl DbProxy {
@@ -31,9 +33,11 @@ impl DbProxy {
         std.set_nonblocking(true).unwrap();
         let listener = TcpListener::from_std(std).unwrap();
         let (up, _) = watch::channel(true);
+        let (delay, _) = watch::channel(Duration::ZERO);
         let proxy = Arc::new(DbProxy {
             addr: listener.local_addr().unwrap(),
             up,
+            delay,
         });
         let p = proxy.clone();
         tokio::spawn(async move {
@@ -44,13 +48,40 @@ impl DbProxy {
                 }
                 let upstream = upstream.clone();
                 let mut up = p.up.subscribe();
+                let delay = p.delay.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let Ok(server) = TcpStream::connect(&upstream).await else {
                         return;
                     };
-                    let mut client = client;
+                    let (mut from_client, mut to_client) = client.into_split();
+                    let (mut from_server, mut to_server) = server.into_split();
+                    // As `copy_bidirectional`: the client's end of sending does not end
+                    // the server's answers.
+                    let requests = async {
+                        let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
+                        let _ = to_server.shutdown().await;
+                        std::future::pending::<()>().await
+                    };
+                    let answers = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from_server.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            let wait = *delay.borrow();
+                            if !wait.is_zero() {
+                                tokio::time::sleep(wait).await;
+                            }
+                            if to_client.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = requests => {}
+                        () = answers => {}
                         _ = up.wait_for(|up| !*up) => {}
                     }
                     // Dropping both ends closes them: the pool's connection is gone.
@@ -62,6 +93,10 @@ impl DbProxy {
 
     fn set_up(&self, up: bool) {
         self.up.send_replace(up);
+    }
+
+    fn set_delay(&self, delay: Duration) {
+        self.delay.send_replace(delay);
     }
 }
 
@@ -116,7 +151,8 @@ fn proxy_urls_keep_everything_but_the_address() {
 /// Readiness follows the database: 200 `ok`, 503 naming the `database` check while the
 /// database cannot be reached, 200 `ok` again once it can, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readiness_turns_503_when_the_database_goes_and_200_when_it_returns() {
+async fn readiness_is_degraded_when_the_database_is_slow_503_when_it_goes_and_200_when_it_returns()
+{
     let mut settings = taskman_api::Settings::default();
     // Every probe checks the database (the production default reuses an answer for 10 s).
     settings.health.ready_cache_secs = 0;
@@ -140,6 +176,23 @@ async fn readiness_turns_503_when_the_database_goes_and_200_when_it_returns() {
     let res = ready().await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
     assert_eq!(res.json()["status"], "ok");
+
+    // A slow database (over 1 s, under the 5 s limit): still ready, but `degraded`, with
+    // the database check's latency showing why.
+    proxy.set_delay(Duration::from_millis(1200));
+    let res = ready().await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text());
+    let h = res.json();
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["checks"][0]["name"], "database");
+    assert_eq!(h["checks"][0]["status"], "degraded", "{h}");
+    assert!(
+        h["checks"][0]["latency_ms"].as_f64().unwrap() > 1000.0,
+        "{h}"
+    );
+    proxy.set_delay(Duration::ZERO);
+    let res = ready().await;
+    assert_eq!(res.json()["status"], "ok", "{}", res.text());
 
     proxy.set_up(false);
     let res = ready().await;
