@@ -32,6 +32,16 @@ struct Run {
     stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
@@ -72,11 +82,7 @@ impl Env {
             .env("NO_COLOR", "1")
             .output()
             .expect("running taskman");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     /// Run and expect exit code 0.
@@ -555,11 +561,7 @@ fn backup_and_restore_take_the_database_from_the_server_settings() {
             .env("NO_COLOR", "1")
             .output()
             .expect("running taskman");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     };
     let ok = |args: &[&str], vars: &[(&str, &str)]| -> Run {
         let r = run(args, vars);
